@@ -19,6 +19,8 @@ local ID_MAX = 65535
 -- The length field is 2 bytes wide, whatever the capacity.
 local DATA_MAX = 65535
 
+local NEW_OPTIONS = { overwrite = true }
+
 local ringbuf = { OVERHEAD = OVERHEAD }
 
 ---@class ringbuf.Ring
@@ -45,11 +47,14 @@ local rings_made = 0
 function ringbuf.new(capacity, opts)
     capacity = check.integer(2, "ringbuf.new", 1, "capacity", capacity, OVERHEAD)
     check.type(2, "ringbuf.new", 2, "opts", opts, "table", true)
-    local overwrite = opts and opts.overwrite
-    check.type(2, "ringbuf.new", 2, "opts.overwrite", overwrite, "boolean", true)
+    local overwrite = false
+    if opts then
+        check.fields(2, "ringbuf.new", 2, "opts", opts, NEW_OPTIONS)
+        overwrite = check.type(2, "ringbuf.new", 2, "opts.overwrite", opts.overwrite, "boolean", true) or false
+    end
     rings_made = rings_made + 1
     return setmetatable({
-        _capacity = capacity, _overwrite = overwrite or false,
+        _capacity = capacity, _overwrite = overwrite,
         _ids = {}, _data = {}, _head = 1, _tail = 0, _live = 0, _used = 0,
         _waiters = 0, _serial = rings_made,
     }, Ring)
@@ -106,7 +111,7 @@ function Ring:put(id, data)
     check.type(2, "ringbuf.put", 2, "data", data, "string")
     local cost = #data + OVERHEAD
     if cost > self._capacity or #data > DATA_MAX then
-        check.fail(2, "ringbuf.put", 2, "data", string.format("must be at most %d bytes",
+        check.fail(2, "ringbuf.put", 2, "data", string.format("be at most %d bytes",
             math.min(self._capacity - OVERHEAD, DATA_MAX)), data, #data .. " bytes")
     end
     local evicted = 0

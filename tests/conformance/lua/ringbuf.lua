@@ -121,6 +121,8 @@ T.case("ringbuf rejects bad arguments", function()
         ringbuf.new, 10, true)
     T.raises("ringbuf.new: argument #2 'opts.overwrite' must be a boolean or nil (got 1)",
         ringbuf.new, 10, { overwrite = 1 })
+    T.raises("ringbuf.new: argument #2 'opts.overwirte' must not be set: no such field (got true)",
+        ringbuf.new, 10, { overwirte = true })
     local rb = ringbuf.new(16)
     T.raises("ringbuf.put: argument #1 'id' must be an integer 1..65535 (got 0)",
         rb.put, rb, 0, "x")
