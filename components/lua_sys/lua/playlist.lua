@@ -1,0 +1,333 @@
+-- playlist: named, timed sequences of published events.
+--
+-- A definition lists steps (event, payload, producer, offset, repeat, interval).
+-- A run plays them: step i is published at run start + offset, and again at
+-- + interval, + 2 * interval ... `repeat` more times. Every emission time is
+-- computed from the run's start, never accumulated, so in virtual time each lands
+-- on its exact millisecond and in real time lateness does not add up.
+--
+-- Each run has one sys timer at a time, armed for its next emission. The timer's
+-- function is the shared `tick` with the run id as argument: no closure per run,
+-- and by sys's rule (same function, same arguments) re-arming replaces it.
+--
+-- Lifecycle events, each with one table argument:
+--   playlist.created  {run, handle, name, meta, context, steps}
+--   playlist.emitted  {run, handle, name, step, event, offset, repeat, payload}
+--   playlist.stopped  {run, handle, name, reason, context, interrupt?}
+-- then the definition's completion_event {run, handle, name, context} when the run
+-- completed. Reasons: "completed", "cancelled", "interrupted".
+
+local sys = require "sys"
+local check = require "toolkit.check"
+
+local millis = rtos.millis
+
+local playlist = {}
+
+---@class playlist.Step
+---@field event string               topic the step publishes
+---@field payload? table             published as the single argument; producer is added
+---@field producer? any              who the event claims to come from
+---@field offset? integer            ms from run start, >= 0 (default 0)
+---@field repeat? integer            further emissions after the first, >= 0 (default 0)
+---@field interval? integer          ms between emissions, >= 1; required when repeat > 0
+
+---@class playlist.Definition
+---@field name string
+---@field steps playlist.Step[]      at least one
+---@field trigger? string            a publish on this topic starts a run
+---@field interrupts? string[]       a publish on any of these stops every run as "interrupted"
+---@field completion_event? string   published when a run completes
+---@field meta? table                passed along in playlist.created
+
+local DEF_FIELDS = { name = true, steps = true, trigger = true, interrupts = true,
+    completion_event = true, meta = true }
+local STEP_FIELDS = { event = true, payload = true, producer = true, offset = true,
+    ["repeat"] = true, interval = true }
+
+local defs = {}      -- [handle] = normalised definition
+local triggers = {}  -- [handle] = trigger subscriber, kept across updates
+local runs = {}      -- [run id] = run
+local watchers = {}  -- [interrupt topic] = { fn = subscriber, count = runs watching }
+local last_handle, last_run = 0, 0
+
+------------------------------------------------------------------------------------
+-- Definitions
+------------------------------------------------------------------------------------
+
+local function normalise_step(level, fname, where, step)
+    check.type(level + 1, fname, 1, where, step, "table")
+    check.fields(level + 1, fname, 1, where, step, STEP_FIELDS)
+    local event = check.type(level + 1, fname, 1, where .. ".event", step.event, "string")
+    check.type(level + 1, fname, 1, where .. ".payload", step.payload, "table", true)
+    local offset = check.integer(level + 1, fname, 1, where .. ".offset", step.offset or 0, 0)
+    local rep = check.integer(level + 1, fname, 1, where .. ".repeat", step["repeat"] or 0, 0)
+    local interval = step.interval
+    if interval ~= nil or rep > 0 then
+        interval = check.integer(level + 1, fname, 1, where .. ".interval", interval, 1)
+    end
+    -- The published table is built once here and shared by every emission, so a
+    -- playing step makes no garbage of its own.
+    local payload = {}
+    if step.payload then
+        for k, v in pairs(step.payload) do payload[k] = v end
+    end
+    if step.producer ~= nil then payload.producer = step.producer end
+    return { event = event, payload = payload, producer = step.producer, offset = offset,
+        ["repeat"] = rep, interval = interval }
+end
+
+-- Returns a private, validated copy of `def`: the caller may change or reuse its
+-- table afterwards without touching runs in progress.
+local function normalise(level, fname, def)
+    check.type(level + 1, fname, 1, "def", def, "table")
+    check.fields(level + 1, fname, 1, "def", def, DEF_FIELDS)
+    local name = check.type(level + 1, fname, 1, "def.name", def.name, "string")
+    local trigger = check.type(level + 1, fname, 1, "def.trigger", def.trigger, "string", true)
+    check.type(level + 1, fname, 1, "def.completion_event", def.completion_event, "string", true)
+    check.type(level + 1, fname, 1, "def.meta", def.meta, "table", true)
+    check.type(level + 1, fname, 1, "def.steps", def.steps, "table")
+    if #def.steps == 0 then
+        check.fail(level + 1, fname, 1, "def.steps", "be a non-empty list of steps", def.steps, "an empty table")
+    end
+    local steps = {}
+    for i, step in ipairs(def.steps) do
+        steps[i] = normalise_step(level + 1, fname, "def.steps[" .. i .. "]", step)
+    end
+    -- Sorted by offset with an insertion sort, which (unlike table.sort) is stable:
+    -- steps due at the same time are emitted in the order they were listed.
+    for i = 2, #steps do
+        local s, j = steps[i], i - 1
+        while j >= 1 and steps[j].offset > s.offset do
+            steps[j + 1], j = steps[j], j - 1
+        end
+        steps[j + 1] = s
+    end
+    local interrupts, interrupt_set = {}, {}
+    check.type(level + 1, fname, 1, "def.interrupts", def.interrupts, "table", true)
+    for i, topic in ipairs(def.interrupts or interrupts) do
+        local where = "def.interrupts[" .. i .. "]"
+        check.type(level + 1, fname, 1, where, topic, "string")
+        -- A run would stop on the very event that started it.
+        if topic == trigger then check.fail(level + 1, fname, 1, where, "not be the trigger", topic) end
+        interrupts[i], interrupt_set[topic] = topic, true
+    end
+    return { name = name, steps = steps, trigger = trigger, interrupts = interrupts,
+        interrupt_set = interrupt_set, completion_event = def.completion_event, meta = def.meta }
+end
+
+local function registered(fname, handle)
+    local def = defs[handle]
+    if not def then check.fail(3, fname, 1, "handle", "be a registered playlist handle", handle) end
+    return def
+end
+
+--- Registers a definition. A definition with a trigger starts a run on every
+--- publish of the trigger topic, with context `{event = trigger, payload = arg}`.
+---@param def playlist.Definition
+---@return integer handle stable for the life of the playlist, updates included
+function playlist.register(def)
+    local norm = normalise(2, "playlist.register", def)
+    last_handle = last_handle + 1
+    local handle = last_handle
+    -- Stored before subscribing, so a trigger can never find the playlist missing.
+    defs[handle] = norm
+    triggers[handle] = function(payload)
+        playlist.start(handle, { event = defs[handle].trigger, payload = payload })
+    end
+    if norm.trigger then sys.subscribe(norm.trigger, triggers[handle]) end
+    return handle
+end
+
+--- Replaces a definition, keeping its handle. Runs in progress finish with the
+--- definition they started with.
+---@param handle integer
+---@param def playlist.Definition
+function playlist.update(handle, def)
+    local old = registered("playlist.update", handle)
+    local norm = normalise(2, "playlist.update", def)
+    if old.trigger then sys.unsubscribe(old.trigger, triggers[handle]) end
+    defs[handle] = norm
+    if norm.trigger then sys.subscribe(norm.trigger, triggers[handle]) end
+end
+
+-- The ids of the runs for which `wanted(run)` holds, in the order they started, so
+-- that runs stopped together publish playlist.stopped in a deterministic order.
+local function run_ids(wanted)
+    local ids = {}
+    for id, run in pairs(runs) do
+        if wanted(run) then ids[#ids + 1] = id end
+    end
+    table.sort(ids)
+    return ids
+end
+
+--- Removes a definition; its runs in progress stop as "cancelled".
+---@param handle integer
+---@return boolean removed false if the handle was not registered
+function playlist.remove(handle)
+    local def = defs[handle]
+    if not def then return false end
+    for _, id in ipairs(run_ids(function(run) return run.handle == handle end)) do
+        playlist.stop(id)
+    end
+    if def.trigger then sys.unsubscribe(def.trigger, triggers[handle]) end
+    defs[handle], triggers[handle] = nil, nil
+    return true
+end
+
+--- The registered playlists, by handle.
+---@return {handle: integer, name: string, trigger: string|nil, runs: integer}[]
+function playlist.list()
+    local playing = {}
+    for _, run in pairs(runs) do playing[run.handle] = (playing[run.handle] or 0) + 1 end
+    local out = {}
+    for handle, def in pairs(defs) do
+        out[#out + 1] = { handle = handle, name = def.name, trigger = def.trigger,
+            runs = playing[handle] or 0 }
+    end
+    table.sort(out, function(a, b) return a.handle < b.handle end)
+    return out
+end
+
+------------------------------------------------------------------------------------
+-- Runs
+------------------------------------------------------------------------------------
+
+---@class playlist.Run
+---@field id integer
+---@field handle integer
+---@field def table        the normalised definition the run started with
+---@field start integer    rtos.millis() at start
+---@field due (integer|false)[]  [step] = offset of its next emission, false when done
+---@field context any
+---@field timer integer|nil
+
+local stop_run -- defined below with the interrupt watchers
+
+-- Emits what is due, then re-arms the run's timer or completes the run.
+local function tick(id)
+    local run = runs[id]
+    local steps, due = run.def.steps, run.due
+    local elapsed = millis() - run.start
+    while true do
+        local next_step, next_at = nil, nil
+        for i = 1, #steps do
+            local at = due[i]
+            if at and (not next_at or at < next_at) then next_step, next_at = i, at end
+        end
+        if not next_step then return stop_run(run, "completed") end
+        if next_at > elapsed then
+            run.timer = sys.timerStart(tick, run.start + next_at - millis(), id)
+            return
+        end
+        local step = steps[next_step]
+        local index = step.interval and (next_at - step.offset) // step.interval or 0
+        sys.publish(step.event, step.payload)
+        sys.publish("playlist.emitted", { run = id, handle = run.handle, name = run.def.name,
+            step = next_step, event = step.event, offset = next_at, ["repeat"] = index,
+            payload = step.payload })
+        due[next_step] = index < step["repeat"] and next_at + step.interval
+    end
+end
+
+local function interrupt(topic, payload)
+    local by = { event = topic, payload = payload }
+    for _, id in ipairs(run_ids(function(run) return run.def.interrupt_set[topic] end)) do
+        stop_run(runs[id], "interrupted", by)
+    end
+end
+
+-- One subscription per interrupt topic, shared by all the runs that watch it and
+-- dropped when the last of them stops.
+local function watch(topics)
+    for _, topic in ipairs(topics) do
+        local w = watchers[topic]
+        if not w then
+            w = { count = 0, fn = function(payload) interrupt(topic, payload) end }
+            watchers[topic] = w
+            sys.subscribe(topic, w.fn)
+        end
+        w.count = w.count + 1
+    end
+end
+
+local function unwatch(topics)
+    for _, topic in ipairs(topics) do
+        local w = watchers[topic]
+        w.count = w.count - 1
+        if w.count == 0 then
+            sys.unsubscribe(topic, w.fn)
+            watchers[topic] = nil
+        end
+    end
+end
+
+stop_run = function(run, reason, interrupted_by)
+    local def = run.def
+    runs[run.id] = nil
+    sys.timerStop(run.timer)
+    unwatch(def.interrupts)
+    sys.publish("playlist.stopped", { run = run.id, handle = run.handle, name = def.name,
+        reason = reason, context = run.context, interrupt = interrupted_by })
+    if reason == "completed" and def.completion_event then
+        sys.publish(def.completion_event, { run = run.id, handle = run.handle, name = def.name,
+            context = run.context })
+    end
+end
+
+--- Starts a run. Several runs of one playlist may play at once.
+---@param handle integer
+---@param context? any  handed back in the lifecycle events
+---@return integer run_id
+function playlist.start(handle, context)
+    local def = registered("playlist.start", handle)
+    last_run = last_run + 1
+    local id = last_run
+    local due = {}
+    for i, step in ipairs(def.steps) do due[i] = step.offset end
+    local run = { id = id, handle = handle, def = def, start = millis(), due = due, context = context }
+    runs[id] = run
+    watch(def.interrupts)
+    sys.publish("playlist.created", { run = id, handle = handle, name = def.name, meta = def.meta,
+        context = context, steps = def.steps })
+    -- Through a timer even at offset 0, so start() returns before anything plays.
+    run.timer = sys.timerStart(tick, def.steps[1].offset, id)
+    return id
+end
+
+--- Stops a run; it publishes playlist.stopped with reason "cancelled".
+---@param run_id integer
+---@return boolean stopped false if the run was not playing
+function playlist.stop(run_id)
+    local run = runs[run_id]
+    if not run then return false end
+    stop_run(run, "cancelled")
+    return true
+end
+
+--- True while the run plays.
+---@param run_id integer
+---@return boolean
+function playlist.running(run_id)
+    return runs[run_id] ~= nil
+end
+
+--- Waits, in a task, until a run stops.
+---@param run_id integer
+---@param timeout? integer ms >= 0; nil waits with no limit
+---@return boolean stopped false on timeout
+---@return string|nil reason why it stopped; nil if it had stopped before join was called
+function playlist.join(run_id, timeout)
+    if timeout ~= nil then check.integer(2, "playlist.join", 2, "timeout", timeout, 0) end
+    local deadline = timeout and millis() + timeout
+    while runs[run_id] do
+        local left = deadline and deadline - millis()
+        if left and left <= 0 then return false end
+        local ok, stopped = sys.waitUntil("playlist.stopped", left)
+        if ok and stopped.run == run_id then return true, stopped.reason end
+    end
+    return true
+end
+
+return playlist
