@@ -1,0 +1,24 @@
+/*
+ * The Lua runtime files compiled into the image (components/lua_sys/lua/),
+ * generated at build time by cmake/luat_embed_gen.cmake, and the package
+ * searcher that lets `require` find them.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "lua.h"
+
+typedef struct {
+    const char *module; /* "sys", "x.y" for x/y.lua, "x" for x/init.lua */
+    const char *chunkname; /* "@sys.lua": how tracebacks name the file */
+    const unsigned char *source;
+    size_t size;
+} luat_embedded_module_t;
+
+/* Terminated by an entry whose module is NULL. */
+extern const luat_embedded_module_t luat_embedded_modules[];
+
+/* Inserts the embedded-module searcher into package.searchers right after the
+ * preload searcher, ahead of the file searchers. Raises on failure. */
+void luat_embed_install_searcher(lua_State *L);

@@ -1,0 +1,365 @@
+/*
+ * The `rtos` Lua module: the seam between sys.lua and the platform, exactly
+ * as docs/rtos-contract.md specifies it (names, arguments, results, errors).
+ */
+#include "luat_lib_rtos.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "esp_system.h"
+#include "freertos/FreeRTOS.h"
+#include "freertos/task.h"
+#include "lauxlib.h"
+#include "lua_sys.h"
+#include "luat_msgbus.h"
+#include "luat_runtime.h"
+#include "luat_ticks.h"
+#include "luat_timer.h"
+
+#define RTOS_MSG_TIMER 1
+#define RTOS_INF_TIMEOUT (-1)
+#define RTOS_INT_MAX INT32_MAX /* ids, periods and timeouts: 1 .. 2^31-1 */
+
+/* ---- argument checking ------------------------------------------------ */
+
+/* Pushes how an offending argument is shown in "(got ...)". */
+static const char *describe(lua_State *L, int idx)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TNONE:
+        return "no value";
+    case LUA_TNIL:
+    case LUA_TBOOLEAN:
+    case LUA_TNUMBER:
+        return luaL_tolstring(L, idx, NULL);
+    case LUA_TSTRING: {
+        size_t len;
+        const char *s = lua_tolstring(L, idx, &len);
+        return len <= 24 ? lua_pushfstring(L, "\"%s\"", s)
+                         : lua_pushfstring(L, "\"%.24s...\"", s);
+    }
+    default:
+        return luaL_typename(L, idx);
+    }
+}
+
+/* Raises "rtos.<fn>: argument #<n> '<name>' <need> (got <value>)". */
+static int arg_error(lua_State *L, const char *fn, int idx, const char *name, const char *need)
+{
+    return luaL_error(L, "rtos.%s: argument #%d '%s' %s (got %s)", fn, idx, name, need,
+                      describe(L, idx));
+}
+
+/* An integral number (3 or 3.0; not "3", not 3.5). */
+static int to_integer(lua_State *L, int idx, lua_Integer *out)
+{
+    *out = 0;
+    if (lua_type(L, idx) != LUA_TNUMBER) {
+        return 0;
+    }
+    int ok;
+    *out = lua_tointegerx(L, idx, &ok);
+    return ok;
+}
+
+/* An integer argument in lo..hi, raising with `need` otherwise. */
+static lua_Integer check_range(lua_State *L, const char *fn, int idx, const char *name,
+                               lua_Integer lo, lua_Integer hi, const char *need)
+{
+    lua_Integer v;
+    if (!to_integer(L, idx, &v) || v < lo || v > hi) {
+        arg_error(L, fn, idx, name, need);
+    }
+    return v;
+}
+
+static uint32_t check_timer_id(lua_State *L, const char *fn)
+{
+    return (uint32_t)check_range(L, fn, 1, "id", 1, RTOS_INT_MAX,
+                                 "must be an integer in 1..2147483647");
+}
+
+/* Values that may not fit a 32-bit lua_Integer (LUA_32BITS builds) become floats. */
+static void push_int64(lua_State *L, int64_t v)
+{
+    if (v >= LUA_MININTEGER && v <= LUA_MAXINTEGER) {
+        lua_pushinteger(L, (lua_Integer)v);
+    } else {
+        lua_pushnumber(L, (lua_Number)v);
+    }
+}
+
+/* ---- receive ---------------------------------------------------------- */
+
+static int push_posted(lua_State *L, const luat_msg_t *msg)
+{
+    luaL_checkstack(L, 1 + msg->argc, "rtos.receive");
+    lua_pushstring(L, msg->name);
+    for (int i = 0; i < msg->argc; i++) {
+        const luat_msg_value_t *v = &msg->u.posted.arg[i];
+        switch (msg->type[i]) {
+        case LUA_SYS_ARG_BOOL:
+            lua_pushboolean(L, v->b);
+            break;
+        case LUA_SYS_ARG_INT:
+            push_int64(L, v->i);
+            break;
+        case LUA_SYS_ARG_NUMBER:
+            lua_pushnumber(L, (lua_Number)v->d);
+            break;
+        case LUA_SYS_ARG_STRING:
+            lua_pushlstring(L, &msg->u.posted.str[v->s.off], v->s.len);
+            break;
+        default:
+            lua_pushnil(L);
+            break;
+        }
+    }
+    return 1 + msg->argc;
+}
+
+static int push_reason(lua_State *L, const char *reason)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, reason);
+    return 2;
+}
+
+static int rtos_receive(lua_State *L)
+{
+    lua_Integer timeout = check_range(L, "receive", 1, "timeout", RTOS_INF_TIMEOUT, RTOS_INT_MAX,
+                                      "must be an integer >= 0 or rtos.INF_TIMEOUT");
+    bool forever = timeout == RTOS_INF_TIMEOUT;
+    TickType_t budget = forever ? portMAX_DELAY : luat_ms_to_ticks((uint32_t)timeout);
+    TickType_t start = xTaskGetTickCount();
+
+    /* Loops only over items that are not messages: wake-ups and firings of
+     * stopped timers, each within what is left of the timeout. */
+    for (;;) {
+        if (luat_runtime_stop_requested()) {
+            return push_reason(L, "stop");
+        }
+        if (forever && luat_runtime_exit_when_idle() && luat_msgbus_depth() == 0 &&
+            luat_timer_active_count() == 0) {
+            return push_reason(L, "idle");
+        }
+        TickType_t wait = portMAX_DELAY;
+        if (!forever) {
+            TickType_t elapsed = xTaskGetTickCount() - start;
+            wait = elapsed >= budget ? 0 : budget - elapsed;
+        }
+        luat_msg_t msg;
+        if (!luat_msgbus_receive(&msg, wait)) {
+            if (forever) {
+                continue;
+            }
+            return 0;
+        }
+        switch (msg.kind) {
+        case LUAT_MSG_POSTED:
+            return push_posted(L, &msg);
+        case LUAT_MSG_TIMER:
+            if (luat_timer_accept(&msg)) {
+                lua_pushinteger(L, RTOS_MSG_TIMER);
+                lua_pushinteger(L, (lua_Integer)msg.u.timer.id);
+                lua_pushinteger(L, (lua_Integer)msg.u.timer.remaining);
+                return 3;
+            }
+            break;
+        default:
+            break; /* LUAT_MSG_WAKE: re-check the stop request */
+        }
+    }
+}
+
+/* ---- timers ----------------------------------------------------------- */
+
+static int rtos_timer_start(lua_State *L)
+{
+    uint32_t id = check_timer_id(L, "timer_start");
+    lua_Integer ms;
+    if (!to_integer(L, 2, &ms) || ms < 1) {
+        arg_error(L, "timer_start", 2, "ms", "must be an integer >= 1");
+    }
+    if (ms > RTOS_INT_MAX) {
+        arg_error(L, "timer_start", 2, "ms", "must be an integer <= 2147483647");
+    }
+    lua_Integer repeat = 0;
+    if (!lua_isnoneornil(L, 3)) {
+        repeat = check_range(L, "timer_start", 3, "repeat", -1, RTOS_INT_MAX,
+                             "must be an integer >= -1");
+    }
+    /* repeat: 0 fires once, -1 forever, N fires N times in all. */
+    int32_t count = repeat == 0 ? 1 : (int32_t)repeat;
+    switch (luat_timer_start(id, (uint32_t)ms, count)) {
+    case ESP_OK:
+        lua_pushboolean(L, 1);
+        return 1;
+    case ESP_ERR_NO_MEM:
+        return luaL_error(L, "rtos.timer_start: no free timer slot (rtos.TIMER_MAX = %d)",
+                          CONFIG_LUA_SYS_TIMER_COUNT);
+    default:
+        return luaL_error(L, "rtos.timer_start: FreeRTOS refused timer %d (no memory or timer "
+                          "command queue full)", (int)id);
+    }
+}
+
+static int rtos_timer_stop(lua_State *L)
+{
+    lua_pushboolean(L, luat_timer_stop(check_timer_id(L, "timer_stop")));
+    return 1;
+}
+
+/* ---- post --------------------------------------------------------------- */
+
+static int rtos_post(lua_State *L)
+{
+    if (lua_type(L, 1) != LUA_TSTRING) {
+        arg_error(L, "post", 1, "name", "must be a string of 1..15 bytes, no NUL");
+    }
+    int argc = lua_gettop(L) - 1;
+    if (argc > LUA_SYS_ARGS_MAX) {
+        return luaL_error(L, "rtos.post: too many arguments (%d > %d)", argc, LUA_SYS_ARGS_MAX);
+    }
+    lua_sys_arg_t args[LUA_SYS_ARGS_MAX];
+    for (int i = 0; i < argc; i++) {
+        int idx = i + 2;
+        switch (lua_type(L, idx)) {
+        case LUA_TNIL:
+            args[i] = LUA_SYS_NIL();
+            break;
+        case LUA_TBOOLEAN:
+            args[i] = LUA_SYS_BOOL(lua_toboolean(L, idx));
+            break;
+        case LUA_TNUMBER:
+            args[i] = lua_isinteger(L, idx) ? LUA_SYS_INT(lua_tointeger(L, idx))
+                                            : LUA_SYS_NUMBER(lua_tonumber(L, idx));
+            break;
+        case LUA_TSTRING: {
+            size_t len;
+            const char *s = lua_tolstring(L, idx, &len);
+            args[i] = LUA_SYS_BYTES(s, len);
+            break;
+        }
+        default:
+            return arg_error(L, "post", idx, "arg", "must be nil, boolean, number or string");
+        }
+    }
+    size_t name_len;
+    const char *name = lua_tolstring(L, 1, &name_len);
+    luat_msg_t msg;
+    size_t detail = 0;
+    switch (luat_msg_encode(&msg, name, name_len, args, (size_t)argc, &detail)) {
+    case LUAT_MSG_OK:
+        break;
+    case LUAT_MSG_STRINGS_TOO_LONG:
+        return luaL_error(L, "rtos.post: string arguments total %d bytes (> %d)", (int)detail,
+                          LUA_SYS_STRING_BYTES_MAX);
+    default: /* LUAT_MSG_BAD_NAME; the argument checks above exclude the rest */
+        return arg_error(L, "post", 1, "name", "must be a string of 1..15 bytes, no NUL");
+    }
+    if (luat_msgbus_post(&msg) != ESP_OK) {
+        lua_pushboolean(L, 0);
+        lua_pushliteral(L, "queue full");
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* ---- introspection and system ------------------------------------------ */
+
+static void set_int_field(lua_State *L, const char *key, int64_t v)
+{
+    push_int64(L, v);
+    lua_setfield(L, -2, key);
+}
+
+static int rtos_queue_stats(lua_State *L)
+{
+    lua_sys_queue_stats_t st;
+    luat_msgbus_stats(&st);
+    lua_createtable(L, 0, 6);
+    set_int_field(L, "capacity", st.capacity);
+    set_int_field(L, "depth", st.depth);
+    set_int_field(L, "high_water", st.high_water);
+    set_int_field(L, "posted", (int64_t)st.posted);
+    set_int_field(L, "received", (int64_t)st.received);
+    set_int_field(L, "dropped", (int64_t)st.dropped);
+    return 1;
+}
+
+static int rtos_millis(lua_State *L)
+{
+    push_int64(L, luat_runtime_elapsed_us() / 1000);
+    return 1;
+}
+
+static int rtos_micros(lua_State *L)
+{
+    push_int64(L, luat_runtime_elapsed_us());
+    return 1;
+}
+
+static int rtos_meminfo(lua_State *L)
+{
+    if (!lua_isnoneornil(L, 1)) {
+        const char *kind = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : NULL;
+        if (kind == NULL || strcmp(kind, "lua") != 0) {
+            arg_error(L, "meminfo", 1, "kind", "must be \"lua\"");
+        }
+    }
+    const luat_alloc_t *a = luat_runtime_alloc();
+    push_int64(L, (int64_t)a->cap);
+    push_int64(L, (int64_t)a->used);
+    push_int64(L, (int64_t)a->max_used);
+    return 3;
+}
+
+static int rtos_version(lua_State *L)
+{
+    lua_pushliteral(L, LUA_SYS_VERSION);
+    return 1;
+}
+
+static int rtos_reboot(lua_State *L)
+{
+    (void)L;
+    esp_restart();
+}
+
+int luaopen_rtos(lua_State *L)
+{
+    static const luaL_Reg funcs[] = {
+        { "receive", rtos_receive },
+        { "timer_start", rtos_timer_start },
+        { "timer_stop", rtos_timer_stop },
+        { "post", rtos_post },
+        { "queue_stats", rtos_queue_stats },
+        { "millis", rtos_millis },
+        { "micros", rtos_micros },
+        { "meminfo", rtos_meminfo },
+        { "version", rtos_version },
+        { "reboot", rtos_reboot },
+        { NULL, NULL },
+    };
+    luaL_newlib(L, funcs);
+    static const struct {
+        const char *name;
+        lua_Integer value;
+    } constants[] = {
+        { "MSG_TIMER", RTOS_MSG_TIMER },
+        { "INF_TIMEOUT", RTOS_INF_TIMEOUT },
+        { "TIMER_MAX", CONFIG_LUA_SYS_TIMER_COUNT },
+        { "QUEUE_CAPACITY", CONFIG_LUA_SYS_QUEUE_DEPTH },
+        { "NAME_MAX", LUA_SYS_NAME_MAX },
+        { "ARGS_MAX", LUA_SYS_ARGS_MAX },
+        { "STRING_BYTES_MAX", LUA_SYS_STRING_BYTES_MAX },
+    };
+    for (size_t i = 0; i < sizeof(constants) / sizeof(constants[0]); i++) {
+        lua_pushinteger(L, constants[i].value);
+        lua_setfield(L, -2, constants[i].name);
+    }
+    return 1;
+}

@@ -1,0 +1,140 @@
+#include "luat_runtime.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include "esp_log.h"
+#include "esp_timer.h"
+#include "lauxlib.h"
+#include "lua.h"
+#include "lualib.h"
+#include "luat_embed.h"
+#include "luat_lib_rtos.h"
+#include "luat_timer.h"
+
+static const char *TAG = "lua_sys";
+
+static struct {
+    lua_sys_config_t config;
+    luat_alloc_t alloc;
+    int64_t start_us;
+    atomic_bool stop_requested;
+} s_rt;
+
+/* Message handler: the error message plus a traceback, like lua.c's. */
+static int traceback_handler(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
+            return 1;
+        }
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+static int panic_handler(lua_State *L)
+{
+    ESP_LOGE(TAG, "unprotected Lua error: %s", lua_tostring(L, -1));
+    return 0; /* Lua aborts */
+}
+
+/* package.path = "<dir>/?.lua;<dir>/?/init.lua;" .. package.path */
+static void prepend_script_dir(lua_State *L, const char *script_path)
+{
+    const char *slash = strrchr(script_path, '/');
+    lua_getglobal(L, "package");
+    if (slash == NULL) {
+        lua_pushliteral(L, ".");
+    } else {
+        lua_pushlstring(L, script_path, (size_t)(slash - script_path));
+    }
+    const char *dir = lua_tostring(L, -1);
+    lua_getfield(L, -2, "path");
+    lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;%s", dir, dir, lua_tostring(L, -1));
+    lua_setfield(L, -4, "path");
+    lua_pop(L, 3);
+}
+
+/* Everything after lua_newstate, in protected mode. */
+static int runtime_main(lua_State *L)
+{
+    const char *script_path = lua_touserdata(L, 1);
+    luaL_openlibs(L);
+    luaL_requiref(L, "rtos", luaopen_rtos, 1);
+    lua_pop(L, 1);
+    luat_embed_install_searcher(L);
+    prepend_script_dir(L, script_path);
+
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "boot");
+    lua_call(L, 1, 0);
+
+    if (luaL_loadfilex(L, script_path, NULL) != LUA_OK) {
+        return lua_error(L);
+    }
+    lua_call(L, 0, 0);
+    return 0;
+}
+
+lua_sys_exit_t luat_runtime_run(const lua_sys_config_t *config)
+{
+    s_rt.config = *config;
+    luat_alloc_init(&s_rt.alloc, config->heap_cap);
+    s_rt.start_us = esp_timer_get_time();
+
+#if LUA_VERSION_NUM >= 505
+    lua_State *L = lua_newstate(luat_alloc, &s_rt.alloc, luaL_makeseed(NULL));
+#else
+    lua_State *L = lua_newstate(luat_alloc, &s_rt.alloc);
+#endif
+    if (L == NULL) {
+        ESP_LOGE(TAG, "cannot create the Lua state (heap cap %u bytes)", (unsigned)config->heap_cap);
+        return LUA_SYS_EXIT_ERROR;
+    }
+    lua_atpanic(L, panic_handler);
+
+    lua_pushcfunction(L, traceback_handler);
+    lua_pushcfunction(L, runtime_main);
+    lua_pushlightuserdata(L, (void *)config->script_path);
+    int status = lua_pcall(L, 1, 0, 1);
+    if (status != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        ESP_LOGE(TAG, "%s: %s", config->script_path, msg != NULL ? msg : "(no message)");
+    }
+    lua_close(L);
+    luat_timer_stop_all();
+    return status == LUA_OK ? LUA_SYS_EXIT_OK : LUA_SYS_EXIT_ERROR;
+}
+
+void luat_runtime_clear_stop(void)
+{
+    atomic_store(&s_rt.stop_requested, false);
+}
+
+void luat_runtime_request_stop(void)
+{
+    atomic_store(&s_rt.stop_requested, true);
+}
+
+bool luat_runtime_stop_requested(void)
+{
+    return atomic_load(&s_rt.stop_requested);
+}
+
+bool luat_runtime_exit_when_idle(void)
+{
+    return s_rt.config.exit_when_idle;
+}
+
+int64_t luat_runtime_elapsed_us(void)
+{
+    return esp_timer_get_time() - s_rt.start_us;
+}
+
+const luat_alloc_t *luat_runtime_alloc(void)
+{
+    return &s_rt.alloc;
+}

@@ -1,0 +1,29 @@
+/*
+ * One run of the Lua runtime, in the calling task: state, libraries, rtos,
+ * embedded searcher, package.path, `require "boot"`, then the script.
+ * There is one runtime at a time; its state is read by the rtos binding.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lua_sys.h"
+#include "luat_alloc.h"
+
+/* Runs the script to completion; logs the traceback of an uncaught error. */
+lua_sys_exit_t luat_runtime_run(const lua_sys_config_t *config);
+
+/* Forgets a stop request; called before a run starts. */
+void luat_runtime_clear_stop(void);
+
+/* Makes the running script's rtos.receive() return nil,"stop". Any task. */
+void luat_runtime_request_stop(void);
+bool luat_runtime_stop_requested(void);
+
+bool luat_runtime_exit_when_idle(void);
+
+/* Microseconds since the current run started. */
+int64_t luat_runtime_elapsed_us(void);
+
+const luat_alloc_t *luat_runtime_alloc(void);

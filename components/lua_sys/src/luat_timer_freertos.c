@@ -1,0 +1,225 @@
+/*
+ * rtos timers on FreeRTOS software timers.
+ *
+ * Slot states: FREE; ACTIVE (will fire again); DRAINING (fired its last time,
+ * that item still in the queue: the slot stays taken until it is received, so
+ * a new start cannot reuse the sequence space under it).
+ *
+ * FreeRTOS applies timer commands asynchronously in the timer service task,
+ * so a callback may still run for a start that the Lua task has already
+ * stopped. Each start therefore gets a fresh FreeRTOS timer whose timer ID
+ * encodes (slot, seq); the callback ignores firings whose seq is no longer
+ * the slot's. Handles are deleted only by the Lua task (callbacks must not
+ * block), when the slot is released or reused.
+ */
+#include "luat_timer.h"
+
+#include "freertos/FreeRTOS.h"
+#include "freertos/timers.h"
+#include "luat_msgbus.h"
+#include "luat_ticks.h"
+#include "sdkconfig.h"
+
+#define SLOT_BITS 8
+#define SEQ_MASK ((1u << (32 - SLOT_BITS)) - 1)
+_Static_assert(CONFIG_LUA_SYS_TIMER_COUNT <= (1 << SLOT_BITS), "timer ID encoding holds 8 slot bits");
+
+typedef enum { SLOT_FREE = 0, SLOT_ACTIVE, SLOT_DRAINING } slot_state_t;
+
+typedef struct {
+    TimerHandle_t handle; /* may outlive the start it served until the slot is reused */
+    uint32_t id;
+    uint32_t seq;
+    int32_t remaining; /* firings left, including the next; -1 forever */
+    slot_state_t state;
+} timer_slot_t;
+
+static timer_slot_t s_slots[CONFIG_LUA_SYS_TIMER_COUNT];
+static uint32_t s_next_seq;
+/* Guards s_slots against the timer callback. */
+static portMUX_TYPE s_lock = portMUX_INITIALIZER_UNLOCKED;
+
+static void *encode_timer_id(uint32_t slot, uint32_t seq)
+{
+    return (void *)(uintptr_t)((seq << SLOT_BITS) | slot);
+}
+
+static void timer_callback(TimerHandle_t handle)
+{
+    uintptr_t tid = (uintptr_t)pvTimerGetTimerID(handle);
+    uint32_t slot_index = (uint32_t)(tid & ((1u << SLOT_BITS) - 1));
+    uint32_t seq = (uint32_t)(tid >> SLOT_BITS) & SEQ_MASK;
+    timer_slot_t *slot = &s_slots[slot_index];
+
+    taskENTER_CRITICAL(&s_lock);
+    if (slot->seq != seq || slot->state != SLOT_ACTIVE) {
+        taskEXIT_CRITICAL(&s_lock);
+        return;
+    }
+    if (slot->remaining > 0) {
+        slot->remaining--;
+    }
+    luat_msg_t msg = {
+        .kind = LUAT_MSG_TIMER,
+        .u.timer = { .id = slot->id, .remaining = slot->remaining, .seq = seq,
+                     .slot = (uint16_t)slot_index },
+    };
+    bool last = slot->remaining == 0;
+    if (last) {
+        slot->state = SLOT_DRAINING;
+    }
+    taskEXIT_CRITICAL(&s_lock);
+
+    /* A full queue drops the firing; it is counted there like any post. */
+    esp_err_t err = luat_msgbus_post(&msg);
+    if (last) {
+        if (err != ESP_OK) {
+            taskENTER_CRITICAL(&s_lock);
+            if (slot->seq == seq && slot->state == SLOT_DRAINING) {
+                slot->state = SLOT_FREE; /* nothing left to drain */
+            }
+            taskEXIT_CRITICAL(&s_lock);
+        }
+        /* Quiets an auto-reload timer early; if the command queue is full the
+         * extra firings are ignored above and the handle is deleted on reuse. */
+        (void)xTimerStop(handle, 0);
+    }
+}
+
+/* Deletes a handle left in a slot; Lua task only. Blocks while the timer
+ * command queue is full: a delete must never be lost (it would leak). */
+static void release_handle(TimerHandle_t handle)
+{
+    if (handle != NULL) {
+        BaseType_t ok = xTimerDelete(handle, portMAX_DELAY);
+        configASSERT(ok == pdPASS);
+    }
+}
+
+/* Ends the start of `slot` and takes its handle; called with s_lock held. */
+static TimerHandle_t cancel_locked(timer_slot_t *slot)
+{
+    TimerHandle_t handle = slot->handle;
+    slot->handle = NULL;
+    slot->state = SLOT_FREE;
+    return handle;
+}
+
+/* Cancels every start of `id` (active or draining); returns whether one was
+ * active. The handles to delete are written to `handles` (one per slot). */
+static bool cancel_id(uint32_t id, TimerHandle_t handles[CONFIG_LUA_SYS_TIMER_COUNT])
+{
+    bool was_active = false;
+    taskENTER_CRITICAL(&s_lock);
+    for (int i = 0; i < CONFIG_LUA_SYS_TIMER_COUNT; i++) {
+        timer_slot_t *slot = &s_slots[i];
+        handles[i] = NULL;
+        if (slot->state != SLOT_FREE && slot->id == id) {
+            was_active |= slot->state == SLOT_ACTIVE;
+            handles[i] = cancel_locked(slot);
+        }
+    }
+    taskEXIT_CRITICAL(&s_lock);
+    return was_active;
+}
+
+static void release_handles(TimerHandle_t handles[CONFIG_LUA_SYS_TIMER_COUNT])
+{
+    for (int i = 0; i < CONFIG_LUA_SYS_TIMER_COUNT; i++) {
+        release_handle(handles[i]);
+    }
+}
+
+esp_err_t luat_timer_start(uint32_t id, uint32_t ms, int32_t count)
+{
+    TimerHandle_t handles[CONFIG_LUA_SYS_TIMER_COUNT];
+    cancel_id(id, handles);
+    release_handles(handles);
+
+    int index = -1;
+    TimerHandle_t stale = NULL;
+    uint32_t seq = 0;
+    taskENTER_CRITICAL(&s_lock);
+    for (int i = 0; i < CONFIG_LUA_SYS_TIMER_COUNT; i++) {
+        if (s_slots[i].state == SLOT_FREE) {
+            index = i;
+            timer_slot_t *slot = &s_slots[i];
+            stale = slot->handle;
+            slot->handle = NULL;
+            s_next_seq = (s_next_seq + 1) & SEQ_MASK;
+            seq = slot->seq = s_next_seq;
+            slot->id = id;
+            slot->remaining = count;
+            slot->state = SLOT_ACTIVE;
+            break;
+        }
+    }
+    taskEXIT_CRITICAL(&s_lock);
+    if (index < 0) {
+        return ESP_ERR_NO_MEM;
+    }
+    release_handle(stale);
+
+    TimerHandle_t handle = xTimerCreate("rtos", luat_ms_to_ticks(ms), count != 1 ? pdTRUE : pdFALSE,
+                                        encode_timer_id((uint32_t)index, seq), timer_callback);
+    if (handle != NULL && xTimerStart(handle, 0) != pdPASS) {
+        release_handle(handle);
+        handle = NULL;
+    }
+    taskENTER_CRITICAL(&s_lock);
+    if (handle == NULL) {
+        s_slots[index].state = SLOT_FREE;
+    } else {
+        s_slots[index].handle = handle;
+    }
+    taskEXIT_CRITICAL(&s_lock);
+    return handle == NULL ? ESP_FAIL : ESP_OK;
+}
+
+bool luat_timer_stop(uint32_t id)
+{
+    TimerHandle_t handles[CONFIG_LUA_SYS_TIMER_COUNT];
+    bool was_active = cancel_id(id, handles);
+    release_handles(handles);
+    return was_active;
+}
+
+bool luat_timer_accept(const luat_msg_t *msg)
+{
+    uint32_t index = msg->u.timer.slot;
+    if (index >= CONFIG_LUA_SYS_TIMER_COUNT) {
+        return false;
+    }
+    timer_slot_t *slot = &s_slots[index];
+    TimerHandle_t finished = NULL;
+    taskENTER_CRITICAL(&s_lock);
+    bool current = slot->state != SLOT_FREE && slot->seq == msg->u.timer.seq;
+    if (current && msg->u.timer.remaining == 0) {
+        finished = cancel_locked(slot);
+    }
+    taskEXIT_CRITICAL(&s_lock);
+    release_handle(finished);
+    return current;
+}
+
+uint32_t luat_timer_active_count(void)
+{
+    uint32_t n = 0;
+    taskENTER_CRITICAL(&s_lock);
+    for (int i = 0; i < CONFIG_LUA_SYS_TIMER_COUNT; i++) {
+        n += s_slots[i].state == SLOT_ACTIVE;
+    }
+    taskEXIT_CRITICAL(&s_lock);
+    return n;
+}
+
+void luat_timer_stop_all(void)
+{
+    TimerHandle_t handles[CONFIG_LUA_SYS_TIMER_COUNT];
+    taskENTER_CRITICAL(&s_lock);
+    for (int i = 0; i < CONFIG_LUA_SYS_TIMER_COUNT; i++) {
+        handles[i] = cancel_locked(&s_slots[i]);
+    }
+    taskEXIT_CRITICAL(&s_lock);
+    release_handles(handles);
+}

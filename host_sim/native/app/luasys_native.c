@@ -1,0 +1,70 @@
+/*
+ * luasys-native: the firmware's Lua runtime as a Linux program.
+ *
+ *   luasys-native [--exit-when-idle] [--memory-limit KB] [--restart-on-reboot] SCRIPT
+ *
+ * Exit status: 0 when the script's main chunk returns, 1 after an uncaught
+ * error (traceback on stderr), 2 for bad usage, 3 on rtos.reboot() (with
+ * --restart-on-reboot the program re-executes itself instead, like a reset).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "esp_system.h"
+#include "luasys_app.h"
+
+static char **s_argv;
+
+static void reexec_on_restart(void)
+{
+    fflush(NULL);
+    execv("/proc/self/exe", s_argv);
+    fprintf(stderr, "luasys-native: cannot restart: %s\n", strerror(errno));
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: luasys-native [--exit-when-idle] [--memory-limit KB] "
+                    "[--restart-on-reboot] SCRIPT\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    lua_sys_config_t config = LUA_SYS_CONFIG_DEFAULT();
+    config.script_path = NULL;
+    bool restart_on_reboot = false;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--exit-when-idle") == 0) {
+            config.exit_when_idle = true;
+        } else if (strcmp(argv[i], "--restart-on-reboot") == 0) {
+            restart_on_reboot = true;
+        } else if (strcmp(argv[i], "--memory-limit") == 0 && i + 1 < argc) {
+            char *end;
+            unsigned long kb = strtoul(argv[++i], &end, 10);
+            if (*end != '\0' || kb == 0) {
+                return usage();
+            }
+            config.heap_cap = (size_t)kb * 1024;
+        } else if (argv[i][0] == '-' || config.script_path != NULL) {
+            return usage();
+        } else {
+            config.script_path = argv[i];
+        }
+    }
+    if (config.script_path == NULL) {
+        return usage();
+    }
+
+    /* print() output must reach a pipe line by line, as on a UART. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (restart_on_reboot) {
+        s_argv = argv;
+        esp_register_shutdown_handler(reexec_on_restart);
+    }
+    return luasys_app_run(&config) == LUA_SYS_EXIT_OK ? 0 : 1;
+}
