@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Sets up this checkout on a fresh machine: a virtualenv (.venv) with the Python side
+# (simulator, `luasys` command, test tools). With --native, also the Debian packages
+# that the native host build and the C tests need.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(cmake make gcc pkg-config liblua5.4-dev)
+
+if [[ "${1:-}" == "--native" ]]; then
+    missing=()
+    for package in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+    done
+    if ((${#missing[@]})); then
+        sudo=""
+        [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+    fi
+fi
+
+[[ -x .venv/bin/python ]] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'

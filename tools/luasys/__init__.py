@@ -1,0 +1,1 @@
+"""The `luasys` command line."""

@@ -1,0 +1,19 @@
+"""`luasys`: one command, a subcommand per job, each in its own module."""
+
+from __future__ import annotations
+
+import argparse
+
+from . import sim_command
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="luasys", description="Develop, simulate and test LuaSys firmware.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sim_command.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
