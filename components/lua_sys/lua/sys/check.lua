@@ -1,0 +1,72 @@
+-- Argument checks shared by sys and the modules above it. Every message has one
+-- shape, so a user can tell at once which call and which argument was wrong:
+--   sys.wait: argument #1 'ms' must be a number >= 0 (got "10")
+--
+-- Each checker is called directly by a public function, so `error(..., 4)` blames the
+-- line that called that public function: fail (1) <- checker (2) <- API (3) <- caller.
+
+local type, tostring, format, huge, ceil, tointeger = type, tostring, string.format, math.huge, math.ceil, math.tointeger
+
+local check = {}
+
+local function shown(value)
+    local t = type(value)
+    if t == "string" then return format("%q", value) end
+    if t == "number" or t == "boolean" or t == "nil" then return tostring(value) end
+    return t
+end
+check.shown = shown
+
+--- Raises the standard argument error, blaming the caller of the public function.
+---@param fname string  e.g. "sys.wait"
+---@param n integer     argument position
+---@param name string   argument name
+---@param requirement string  what the argument must be
+---@param value any     what it was
+function check.fail(fname, n, name, requirement, value)
+    error(format("%s: argument #%d '%s' must be %s (got %s)", fname, n, name, requirement, shown(value)), 4)
+end
+local fail = check.fail
+
+--- A duration in milliseconds: a finite number >= `min`, rounded up to an integer
+--- (a wait is never shorter than asked).
+---@return integer
+function check.ms(fname, n, name, value, min)
+    if type(value) ~= "number" or value ~= value or value < min or value == huge then
+        fail(fname, n, name, "a number >= " .. min, value)
+    end
+    return ceil(value)
+end
+
+--- An integer in [min, max].
+---@return integer
+function check.integer(fname, n, name, value, min, max)
+    if type(value) ~= "number" or value % 1 ~= 0 or value < min or value > max then
+        fail(fname, n, name, format("an integer %d..%d", min, max), value)
+    end
+    return tointeger(value)
+end
+
+function check.func(fname, n, name, value)
+    if type(value) ~= "function" then fail(fname, n, name, "a function", value) end
+    return value
+end
+
+--- A message topic: a string or a number (not NaN).
+function check.topic(fname, n, value)
+    local t = type(value)
+    if not (t == "string" or (t == "number" and value == value)) then
+        fail(fname, n, "topic", "a string or a number", value)
+    end
+    return value
+end
+
+--- A subscriber: a function (called with the message's arguments) or a task
+--- (resumed with the topic and the arguments).
+function check.subscriber(fname, n, value)
+    local t = type(value)
+    if t ~= "function" and t ~= "thread" then fail(fname, n, "callback", "a function or a task", value) end
+    return value
+end
+
+return check
