@@ -1,0 +1,52 @@
+-- The simulator's host bindings: builds the global `rtos` over the Python backend
+-- (host_sim/rtos.py) and routes `print` to the host's console. Everything here is a
+-- thin forwarder; the behaviour lives in Python, once.
+
+local backend, constants, virtual_time, write = ...
+
+local select, tostring, concat = select, tostring, table.concat
+
+local rtos = {}
+for name, value in pairs(constants) do rtos[name] = value end
+
+-- receive returns the backend's clock first; keeping it here makes rtos.millis() a
+-- Lua read in virtual time, where the clock only moves inside receive.
+local now = 0
+local py_receive = backend.receive
+local function keep_now(t, ...)
+    now = t
+    return ...
+end
+
+function rtos.receive(timeout) return keep_now(py_receive(timeout)) end
+
+if virtual_time then
+    function rtos.millis() return now end
+else
+    rtos.millis = backend.millis
+end
+
+rtos.micros = backend.micros
+rtos.timer_start = backend.timer_start
+rtos.timer_stop = backend.timer_stop
+rtos.post = backend.rtos_post
+rtos.meminfo = backend.meminfo
+rtos.reboot = backend.reboot
+
+local py_queue_stats = backend.queue_stats_tuple
+function rtos.queue_stats()
+    local capacity, depth, high_water, posted, received, dropped = py_queue_stats()
+    return { capacity = capacity, depth = depth, high_water = high_water,
+             posted = posted, received = received, dropped = dropped }
+end
+
+function rtos.version() return constants.VERSION end
+
+_G.rtos = rtos
+
+function _G.print(...)
+    local n = select("#", ...)
+    local parts = {}
+    for i = 1, n do parts[i] = tostring((select(i, ...))) end
+    write(concat(parts, "\t"))
+end

@@ -1,0 +1,274 @@
+"""The `rtos` contract (docs/rtos-contract.md) implemented in Python for the simulator.
+
+`RtosBackend` owns the clock, the message queue, the `rtos` timers and the messages
+the host scheduled for later (`inject`). Lua reaches it through the thin shim in
+`lua/rtos_shim.lua`. Only the Lua thread calls `receive`; any thread may `post` or
+`stop`, as an ISR or the console would on a device.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from .messages import (ARGS_MAX, DEFAULT_CAPACITY, NAME_MAX, STRING_BYTES_MAX, Message, MessageError,
+                       MessageQueue, validate)
+
+MSG_TIMER = 1
+INF_TIMEOUT = -1
+DEFAULT_TIMER_MAX = 64
+TIMER_ID_MAX = 2**31 - 1
+
+
+class RtosError(ValueError):
+    """Bad use of an rtos function; the text is the Lua error text."""
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bytes):
+        return '"' + value.decode("utf-8", "replace") + '"'
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return type(value).__name__
+
+
+def _integer(fname: str, position: int, name: str, value: object, low: int, high: int,
+             requirement: str) -> int:
+    """An integer argument (an integral float is accepted, as luaL_checkinteger does)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise RtosError(f"{fname}: argument #{position} '{name}' must be {requirement} (got {_shown(value)})")
+    return value
+
+
+class Clock:
+    """Milliseconds since start. Virtual time moves only when `advance_to` is called."""
+
+    def __init__(self, virtual: bool) -> None:
+        self.virtual = virtual
+        self._virtual_now = 0
+        self._start = time.monotonic()
+
+    def now(self) -> int:
+        if self.virtual:
+            return self._virtual_now
+        return int((time.monotonic() - self._start) * 1000)
+
+    def advance_to(self, t: int) -> None:
+        if t > self._virtual_now:
+            self._virtual_now = t
+
+
+@dataclass
+class _Timer:
+    period: int
+    remaining: int  # firings left; -1 forever
+    generation: int
+    due: int
+
+
+class RtosBackend:
+    """State behind one simulated runtime's `rtos` table."""
+
+    def __init__(self, *, virtual_time: bool = True, queue_capacity: int = DEFAULT_CAPACITY,
+                 timer_max: int = DEFAULT_TIMER_MAX, until_ms: int | None = None,
+                 memory: Callable[[], tuple[int, int]] | None = None) -> None:
+        self.clock = Clock(virtual_time)
+        self.queue = MessageQueue(queue_capacity)
+        self.timer_max = timer_max
+        self.until_ms = until_ms
+        self._memory = memory or (lambda: (0, 0))
+        self.memory_peak = 0
+        self._order = itertools.count()
+        self._injections: list[tuple[int, int, Message]] = []
+        self._timers: dict[int, _Timer] = {}
+        self._timer_due: list[tuple[int, int, int, int]] = []  # (due, order, id, generation)
+        self._live_generation: dict[int, int] = {}  # id -> generation whose expiries count
+        self._generations = itertools.count(1)
+        self._sources = 0
+        self._stop_requested = False
+        self.reboot_requested = False
+        self.end_reason: str | None = None
+
+    # -- host side (any thread) -------------------------------------------------------
+
+    def post(self, name: str | bytes, *args) -> bool:
+        """Posts a message now, as C code or an ISR would. False if the queue is full."""
+        name, args = validate("post", name, args)
+        return self.queue.put(Message(name, args))
+
+    def inject(self, at_ms: int, name: str | bytes, *args) -> None:
+        """Schedules a post at (virtual) time `at_ms`; call before or during the run."""
+        name, args = validate("inject", name, args)
+        heapq.heappush(self._injections, (at_ms, next(self._order), Message(name, args)))
+
+    def attach_source(self) -> None:
+        """Something outside (a console) may post at any time: never report idle."""
+        with self.queue.lock:
+            self._sources += 1
+
+    def detach_source(self) -> None:
+        with self.queue.lock:
+            self._sources -= 1
+            self.queue.arrived.notify()
+
+    def stop(self) -> None:
+        """Makes the next `receive` return "stop" (thread-safe)."""
+        with self.queue.lock:
+            self._stop_requested = True
+            self.queue.arrived.notify()
+
+    # -- rtos functions (the Lua thread) ---------------------------------------------
+
+    def millis(self) -> int:
+        return self.clock.now()
+
+    @staticmethod
+    def micros() -> int:
+        return time.monotonic_ns() // 1000
+
+    def receive(self, timeout: object) -> tuple:
+        """rtos.receive; returns (now, values...) for the shim, which keeps `now`."""
+        timeout = _integer("rtos.receive", 1, "timeout", timeout, INF_TIMEOUT, 2**53,
+                           "an integer >= 0 or rtos.INF_TIMEOUT")
+        self._sample_memory()
+        deadline = None if timeout == INF_TIMEOUT else self.clock.now() + timeout
+        while True:
+            now = self.clock.now()
+            self._release_due(now)
+            message = self._next_message()
+            if message is not None:
+                return (now, *message)
+            if self._stop_requested or self.reboot_requested:
+                return self._end("reboot" if self.reboot_requested else "stop")
+            if self.until_ms is not None and now >= self.until_ms:
+                return self._end("stop")
+            if deadline is not None and now >= deadline:
+                return (now,)
+            wake = min((t for t in (deadline, self._next_event_time(), self.until_ms) if t is not None),
+                       default=None)
+            if wake is None and self._sources == 0:
+                return self._end("idle")
+            if self.clock.virtual and wake is not None:
+                self.clock.advance_to(wake)
+                continue
+            with self.queue.lock:
+                if len(self.queue) == 0 and not self._stop_requested:
+                    self.queue.arrived.wait(None if wake is None else max(0.0, (wake - now) / 1000))
+
+    def timer_start(self, timer_id: object, ms: object, repeat: object = None) -> bool:
+        fname = "rtos.timer_start"
+        timer_id = _integer(fname, 1, "id", timer_id, 1, TIMER_ID_MAX, f"an integer 1..{TIMER_ID_MAX}")
+        ms = _integer(fname, 2, "ms", ms, 1, 2**31 - 1, "an integer >= 1")
+        repeat = 0 if repeat is None else _integer(fname, 3, "repeat", repeat, -1, 2**31 - 1,
+                                                   "an integer >= -1")
+        if timer_id not in self._timers and len(self._timers) >= self.timer_max:
+            raise RtosError(f"{fname}: no free timer slot ({self.timer_max} in use)")
+        generation = next(self._generations)
+        due = self.clock.now() + ms
+        self._timers[timer_id] = _Timer(ms, 1 if repeat == 0 else repeat, generation, due)
+        self._live_generation[timer_id] = generation
+        heapq.heappush(self._timer_due, (due, next(self._order), timer_id, generation))
+        return True
+
+    def timer_stop(self, timer_id: object) -> bool:
+        timer_id = _integer("rtos.timer_stop", 1, "id", timer_id, 1, TIMER_ID_MAX,
+                            f"an integer 1..{TIMER_ID_MAX}")
+        self._live_generation.pop(timer_id, None)
+        return self._timers.pop(timer_id, None) is not None
+
+    def rtos_post(self, name: object, *args) -> tuple:
+        try:
+            name, args = validate("rtos.post", name, args)
+        except MessageError as error:
+            raise RtosError(str(error)) from None
+        if self.queue.put(Message(name, args)):
+            return (True,)
+        return (False, b"queue full")
+
+    def queue_stats_tuple(self) -> tuple[int, ...]:
+        s = self.queue.stats()
+        return (s["capacity"], s["depth"], s["high_water"], s["posted"], s["received"], s["dropped"])
+
+    def meminfo(self, kind: object = b"lua") -> tuple[int, int, int]:
+        if kind is None:
+            kind = b"lua"
+        if kind != b"lua":
+            raise RtosError(f'rtos.meminfo: argument #1 \'kind\' must be "lua" (got {_shown(kind)})')
+        total, used = self._memory()
+        self.memory_peak = max(self.memory_peak, used)
+        return total, used, self.memory_peak
+
+    def reboot(self) -> None:
+        self.reboot_requested = True
+
+    @staticmethod
+    def constants(queue_capacity: int, timer_max: int) -> dict[str, int]:
+        return {"MSG_TIMER": MSG_TIMER, "INF_TIMEOUT": INF_TIMEOUT, "TIMER_MAX": timer_max,
+                "QUEUE_CAPACITY": queue_capacity, "NAME_MAX": NAME_MAX, "ARGS_MAX": ARGS_MAX,
+                "STRING_BYTES_MAX": STRING_BYTES_MAX}
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _end(self, reason: str) -> tuple:
+        self.end_reason = reason
+        return (self.clock.now(), None, reason.encode() if reason != "reboot" else b"stop")
+
+    def _sample_memory(self) -> None:
+        self.memory_peak = max(self.memory_peak, self._memory()[1])
+
+    def _next_event_time(self) -> int | None:
+        times = []
+        if self._injections:
+            times.append(self._injections[0][0])
+        if self._timer_due:
+            times.append(self._timer_due[0][0])
+        return min(times) if times else None
+
+    def _release_due(self, now: int) -> None:
+        """Moves injections and timer expiries due by `now` into the queue, in time order."""
+        while True:
+            inject_at = self._injections[0][0] if self._injections else math.inf
+            timer_at = self._timer_due[0][0] if self._timer_due else math.inf
+            if min(inject_at, timer_at) > now:
+                return
+            if inject_at <= timer_at:
+                _, _, message = heapq.heappop(self._injections)
+                self.queue.put(message)
+            else:
+                self._fire_timer(*heapq.heappop(self._timer_due))
+
+    def _fire_timer(self, due: int, _order: int, timer_id: int, generation: int) -> None:
+        timer = self._timers.get(timer_id)
+        if timer is None or timer.generation != generation:
+            return  # stopped or restarted after this expiry was scheduled
+        if timer.remaining > 0:
+            timer.remaining -= 1
+        remaining = timer.remaining
+        if remaining == 0:
+            del self._timers[timer_id]
+        else:
+            timer.due = due + timer.period
+            heapq.heappush(self._timer_due, (timer.due, next(self._order), timer_id, generation))
+        self.queue.put(Message(b"", (timer_id, remaining), timer=(timer_id, generation)))
+
+    def _next_message(self) -> tuple | None:
+        while True:
+            message = self.queue.get()
+            if message is None:
+                return None
+            if message.timer is None:
+                return (message.name, *message.args)
+            timer_id, generation = message.timer
+            if self._live_generation.get(timer_id) == generation:
+                return (MSG_TIMER, *message.args)

@@ -1,0 +1,149 @@
+"""Runs LuaSys scripts on the PC: the same Lua runtime as the firmware, over the Python
+`rtos` backend, in Lua 5.3, 5.4 or 5.5, in virtual or real time."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import lupa.lua53
+import lupa.lua54
+import lupa.lua55
+
+from .messages import DEFAULT_CAPACITY
+from .rtos import DEFAULT_TIMER_MAX, RtosBackend
+
+VERSION = "0.1.0"
+RUNTIME_DIR = Path(__file__).resolve().parent.parent / "components" / "lua_sys" / "lua"
+HOST_LUA = Path(__file__).resolve().parent / "lua" / "host.lua"
+# lupa counts allocations only under a cap; an unreachable one keeps meminfo exact.
+_UNCAPPED = 1 << 40
+LUA_VERSIONS = {"5.3": lupa.lua53, "5.4": lupa.lua54, "5.5": lupa.lua55}
+
+# Loads the runtime (boot.lua sets the globals `log` and `sys`) and runs the script;
+# returns true, or false and a traceback.
+_RUN_SCRIPT = """
+local path = ...
+local ok, err = xpcall(require, debug.traceback, "boot")
+if not ok then return false, err end
+local chunk, load_error = loadfile(path)
+if not chunk then return false, load_error end
+local ran, run_error = xpcall(chunk, debug.traceback)
+return ran, run_error
+"""
+
+
+@dataclass
+class RunResult:
+    """How a run ended.
+
+    status: "idle" (nothing left to do), "stop" (--until or stop()), "reboot"
+    (rtos.reboot()), "returned" (the script ended without the loop ending it), or
+    "error" (the script raised; `error` holds the traceback).
+    """
+
+    status: str
+    time_ms: int
+    error: str | None = None
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return {"error": 1, "reboot": 3}.get(self.status, 0)
+
+
+class Simulator:
+    """One simulated device: a Lua state, its `rtos` backend and its console output.
+
+    `output` receives each printed line (default: stdout); `capture=True` also keeps
+    them in the RunResult. `globals` are set in Lua before the script runs.
+    """
+
+    def __init__(self, *, lua_version: str = "5.4", virtual_time: bool = True, seed: int = 1,
+                 memory_limit_kb: int | None = None, queue_capacity: int = DEFAULT_CAPACITY,
+                 timer_max: int = DEFAULT_TIMER_MAX, until_s: float | None = None,
+                 timestamps: bool = False, output: Callable[[str], None] | None = None,
+                 capture: bool = False, globals: dict[str, object] | None = None) -> None:
+        if lua_version not in LUA_VERSIONS:
+            raise ValueError(f"lua_version must be one of {', '.join(LUA_VERSIONS)} (got {lua_version!r})")
+        self.memory_limit = memory_limit_kb * 1024 if memory_limit_kb else 0
+        self._lupa = LUA_VERSIONS[lua_version]
+        self.lua = self._lupa.LuaRuntime(
+            encoding=None, unpack_returned_tuples=True, register_eval=False,
+            max_memory=self.memory_limit or _UNCAPPED)
+        self.backend = RtosBackend(
+            virtual_time=virtual_time, queue_capacity=queue_capacity, timer_max=timer_max,
+            until_ms=None if until_s is None else round(until_s * 1000),
+            memory=lambda: (self.memory_limit, self.lua.get_memory_used()))
+        self.timestamps = timestamps
+        self._output = output or self._to_stdout
+        self.captured: list[str] | None = [] if capture else None
+        self._seed = seed
+        self._globals = globals or {}
+
+    # -- the host's side of the device --------------------------------------------------
+
+    def post(self, name: str | bytes, *args) -> bool:
+        """Posts a message now (thread-safe), as an ISR would; False if the queue is full."""
+        return self.backend.post(name, *args)
+
+    def inject(self, at_ms: int, name: str | bytes, *args) -> None:
+        """Posts a message when the (virtual) clock reaches `at_ms`."""
+        self.backend.inject(at_ms, name, *args)
+
+    def stop(self) -> None:
+        """Ends the run at the loop's next turn (thread-safe)."""
+        self.backend.stop()
+
+    def now_ms(self) -> int:
+        return self.backend.millis()
+
+    # -- running ------------------------------------------------------------------------
+
+    def run_file(self, path: str | Path) -> RunResult:
+        script = Path(path).resolve()
+        g = self.lua.globals()
+        g.python = None
+        here, runtime = script.parent, RUNTIME_DIR
+        # The runtime's modules come first, as on the device, where they are embedded in
+        # the firmware and found before the filesystem: a script cannot shadow `sys`.
+        g.package.path = (f"{runtime}/?.lua;{runtime}/?/init.lua;{here}/?.lua;{here}/?/init.lua").encode()
+        g.package.cpath = b""
+        constants = self.lua.table_from(
+            {k.encode(): v for k, v in RtosBackend.constants(self.backend.queue.capacity,
+                                                             self.backend.timer_max).items()})
+        constants[b"VERSION"] = f"LuaSys-{VERSION}".encode()
+        install_host = self.lua.eval("function(source, ...) return assert(load(source, '@host.lua'))(...) end")
+        install_host(HOST_LUA.read_bytes(), self.backend, constants, self.backend.clock.virtual, self._write)
+        g.math.randomseed(self._seed)
+        for name, value in self._globals.items():
+            g[name.encode()] = value.encode() if isinstance(value, str) else value
+        run_script = self.lua.eval("function(...) " + _RUN_SCRIPT + " end")
+        try:
+            ok, err = run_script(str(script).encode())
+        except self._lupa.LuaMemoryError:
+            ok, err = False, b"not enough memory: the memory limit was reached outside any task"
+        if not ok:
+            text = err.decode("utf-8", "replace") if isinstance(err, bytes) else str(err)
+            return self._result("error", text)
+        return self._result(self.backend.end_reason or "returned")
+
+    def _result(self, status: str, error: str | None = None) -> RunResult:
+        return RunResult(status, self.backend.millis(), error, self.captured or [])
+
+    def _write(self, line: bytes) -> None:
+        text = line.decode("utf-8", "replace")
+        if self.timestamps:
+            stamp = f"[{self.backend.millis() / 1000:8.3f}] "
+            text = "\n".join(stamp + part for part in text.split("\n"))
+        if self.captured is not None:
+            self.captured.append(text)
+        self._output(text)
+
+    @staticmethod
+    def _to_stdout(text: str) -> None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
