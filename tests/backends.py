@@ -1,0 +1,41 @@
+"""The rtos backends the shared Lua tests run on, and how to run one case on each."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from host_sim import LUA_VERSIONS, Simulator
+
+REPO = Path(__file__).resolve().parent.parent
+SIM_BACKENDS = [f"sim-{version}" for version in LUA_VERSIONS]
+ALL_BACKENDS = [*SIM_BACKENDS, "native"]
+CASE_TIMEOUT_S = 120
+
+
+def native_binary() -> Path:
+    """The native host build's executable; skips (or fails, in CI) when it is not built."""
+    path = Path(os.environ.get("LUASYS_NATIVE", REPO / "build" / "native" / "luasys-native"))
+    if not path.is_file():
+        message = f"native backend not built ({path}); run tools/run-tests.sh"
+        if os.environ.get("LUASYS_REQUIRE_NATIVE") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def run_lua(backend: str, script: Path, case: str | None = None) -> str:
+    """Runs `script` on `backend` (with LUASYS_CASE=case); returns what it printed,
+    followed by the traceback if the script itself failed."""
+    if backend.startswith("sim-"):
+        sim = Simulator(lua_version=backend[4:], virtual_time=True, capture=True, output=lambda _: None,
+                        globals={"LUASYS_CASE": case} if case else None)
+        result = sim.run_file(script)
+        return "\n".join(result.output + ([result.error] if result.error else []))
+    env = dict(os.environ, **({"LUASYS_CASE": case} if case else {}))
+    done = subprocess.run([str(native_binary()), "--exit-when-idle", str(script)], env=env,
+                          capture_output=True, text=True, timeout=CASE_TIMEOUT_S)
+    return done.stdout + done.stderr

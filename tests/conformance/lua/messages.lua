@@ -1,0 +1,221 @@
+-- Publish/subscribe: sys.publish, subscribe, unsubscribe, waitUntil, waitUntilExt, waitUntilMsg.
+local T = require "harness"
+
+T.case("subscribers run in subscription order, messages in publish order", function()
+    local log = {}
+    sys.subscribe("A", function(v) log[#log + 1] = "first:" .. v end)
+    sys.subscribe("A", function(v) log[#log + 1] = "second:" .. v end)
+    sys.subscribe("B", function(v) log[#log + 1] = "b:" .. v end)
+    sys.publish("A", 1)
+    sys.publish("B", 2)
+    sys.publish("A", 3)
+    T.eq(log, {}, "publish is asynchronous")
+    sys.run()
+    T.eq(log, { "first:1", "second:1", "b:2", "first:3", "second:3" })
+end)
+
+T.case("arguments arrive exactly, nils included", function()
+    local got
+    sys.subscribe("M", function(...) got = table.pack(...) end)
+    sys.publish("M", nil, 2, nil, "x", false)
+    sys.run()
+    T.eq(got, { n = 5, [2] = 2, [4] = "x", [5] = false })
+end)
+
+T.case("a list of topics subscribes to each; subscribing twice counts once", function()
+    local n = 0
+    local function cb() n = n + 1 end
+    sys.subscribe({ "X", "Y" }, cb)
+    sys.subscribe("X", cb)
+    sys.publish("X")
+    sys.publish("Y")
+    sys.run()
+    T.eq(n, 2)
+    sys.unsubscribe({ "X", "Y" }, cb)
+    sys.publish("X")
+    sys.publish("Y")
+    sys.run()
+    T.eq(n, 2)
+end)
+
+T.case("unsubscribing during delivery: the rest of the list still runs", function()
+    local log = {}
+    local second
+    local function first()
+        log[#log + 1] = "first"
+        sys.unsubscribe("T", first)
+        sys.unsubscribe("T", second)
+    end
+    second = function() log[#log + 1] = "second" end
+    local function third() log[#log + 1] = "third" end
+    sys.subscribe("T", first)
+    sys.subscribe("T", second)
+    sys.subscribe("T", third)
+    sys.publish("T")
+    sys.publish("T")
+    sys.run()
+    T.eq(log, { "first", "third", "third" })
+end)
+
+T.case("a subscriber added during delivery starts with the next message", function()
+    local log = {}
+    local function late() log[#log + 1] = "late" end
+    sys.subscribe("T", function()
+        log[#log + 1] = "early"
+        sys.subscribe("T", late)
+    end)
+    sys.publish("T")
+    sys.publish("T")
+    sys.run()
+    T.eq(log, { "early", "early", "late" })
+end)
+
+T.case("messages published by subscribers and tasks are delivered in order", function()
+    local log = {}
+    sys.subscribe("PING", function(n)
+        log[#log + 1] = "ping" .. n
+        if n < 3 then sys.publish("PING", n + 1) end
+    end)
+    sys.taskInit(function()
+        sys.publish("PING", 1)
+        sys.wait(1)
+        log[#log + 1] = "task"
+    end)
+    sys.run()
+    T.eq(log, { "ping1", "ping2", "ping3", "task" })
+end)
+
+T.case("waitUntil returns true and the arguments, or false on timeout", function()
+    local results = {}
+    sys.taskInit(function()
+        results[#results + 1] = table.pack(sys.waitUntil("READY", 50))
+        results[#results + 1] = table.pack(sys.waitUntil("NEVER", 10))
+        results[#results + 1] = table.pack(sys.waitUntil("READY"))
+    end)
+    sys.taskInit(function()
+        sys.wait(5)
+        sys.publish("READY", "a", 1)
+        sys.wait(30)
+        sys.publish("READY", "b")
+    end)
+    sys.run()
+    T.eq(results, { { n = 3, true, "a", 1 }, { n = 1, false }, { n = 2, true, "b" } })
+end)
+
+T.case("a waitUntil satisfied early does not leave its timeout behind", function()
+    local woke = 0
+    sys.taskInit(function()
+        for _ = 1, 200 do
+            sys.waitUntil("GO", 60000)
+            woke = woke + 1
+        end
+    end)
+    sys.taskInit(function()
+        for _ = 1, 200 do
+            sys.publish("GO")
+            sys.wait(0)
+        end
+    end)
+    T.eq(sys.run(), "idle")
+    T.eq(woke, 200)
+    T.ok(rtos.millis() < 60000, "the loop waited for stale timeouts: " .. rtos.millis())
+end)
+
+T.case("waitUntilExt returns the topic and arguments, or false", function()
+    local a, b
+    sys.taskInit(function()
+        a = table.pack(sys.waitUntilExt("E", 50))
+        b = table.pack(sys.waitUntilExt("E", 5))
+    end)
+    sys.publish("E", 7)
+    sys.run()
+    T.eq(a, { n = 2, "E", 7 })
+    T.eq(b, { n = 1, false })
+end)
+
+T.case("waitUntilMsg returns just the arguments", function()
+    local got
+    sys.taskInit(function() got = table.pack(sys.waitUntilMsg("M")) end)
+    sys.publish("M", 1, 2)
+    sys.run()
+    T.eq(got, { n = 2, 1, 2 })
+end)
+
+T.case("a task subscribed with sys.subscribe is resumed with topic and arguments", function()
+    local got
+    local co = sys.taskInit(function() got = table.pack(coroutine.yield()) end)
+    sys.subscribe("S", co)
+    sys.publish("S", "v")
+    sys.run()
+    T.eq(got, { n = 2, "S", "v" })
+end)
+
+T.case("a message interrupts sys.wait of a subscribed task (LuatOS semantics)", function()
+    local got
+    local co = sys.taskInit(function() got = table.pack(sys.wait(1000)) end)
+    sys.subscribe("WAKE", co)
+    sys.timerStart(sys.publish, 5, "WAKE", 1)
+    sys.run()
+    T.eq(got, { n = 2, "WAKE", 1 })
+    T.ok(rtos.millis() < 1000, "the cancelled wait did not hold the loop")
+end)
+
+T.case("an error in a subscriber is reported; the next subscribers still run", function()
+    T.expect_errors(1)
+    local ran = false
+    sys.subscribe("E", function() error("subscriber broke") end)
+    sys.subscribe("E", function() ran = true end)
+    sys.publish("E")
+    sys.run()
+    T.ok(ran)
+    local report = T.errors()[1]
+    T.eq(report.kind, "subscriber")
+    T.ok(report.message:find("subscriber broke", 1, true), report.message)
+end)
+
+T.case("an error inside a SYS_ERROR subscriber is counted but not published again", function()
+    T.expect_errors(1)
+    sys.subscribe("SYS_ERROR", function() error("the error handler failed too") end)
+    sys.timerStart(function() error("first") end, 1)
+    sys.run()
+    T.eq(sys.stats().callback_errors, 2)
+end)
+
+T.case("publishing to nobody is counted, not an error", function()
+    sys.publish("NOBODY", 1)
+    sys.run()
+    T.eq(sys.stats().unheard, 1)
+end)
+
+T.case("bad publish/subscribe arguments name the function and the argument", function()
+    T.raises("sys.publish: argument #1 'topic' must be a string or a number (got nil)", sys.publish)
+    T.raises("sys.publish: argument #1 'topic' must be a string or a number (got ", sys.publish, 0 / 0)
+    T.raises("sys.subscribe: argument #2 'callback' must be a function or a task (got nil)", sys.subscribe, "X")
+    T.raises("sys.subscribe: argument #1 'topic' must be a string or a number (got table)",
+        sys.subscribe, { {} }, print)
+    T.raises("sys.unsubscribe: argument #2 'callback'", sys.unsubscribe, "X", 1)
+    sys.taskInit(function()
+        T.raises("sys.waitUntil: argument #2 'ms' must be a number >= 0 (got -5)", sys.waitUntil, "X", -5)
+        T.raises("sys.waitUntil: argument #1 'topic'", sys.waitUntil, nil, 5)
+    end)
+    sys.run()
+end)
+
+T.case("a burst of 100,000 messages is delivered in order and its memory comes back", function()
+    collectgarbage()
+    collectgarbage()
+    local before = collectgarbage("count")
+    local expected, in_order = 1, true
+    sys.subscribe("N", function(i)
+        if i ~= expected then in_order = false end
+        expected = expected + 1
+    end)
+    for i = 1, 100000 do sys.publish("N", i) end
+    sys.run()
+    T.ok(in_order, "in order")
+    T.eq(expected, 100001)
+    collectgarbage()
+    collectgarbage()
+    local grown = collectgarbage("count") - before
+    T.ok(grown < 16, "heap grew by " .. grown .. " KB after the burst")
+end)

@@ -1,0 +1,138 @@
+-- The rtos contract itself (docs/rtos-contract.md), through sys and directly.
+local T = require "harness"
+
+T.case("rtos.post delivers through the queue as a sys message", function()
+    local got
+    sys.subscribe("sensor", function(...) got = table.pack(...) end)
+    T.eq(table.pack(rtos.post("sensor", 21, 1.5, true, "ok")), { n = 1, true })
+    sys.run()
+    T.eq(got, { n = 4, 21, 1.5, true, "ok" })
+    T.eq(math.type(got[1]), "integer")
+    T.eq(math.type(got[2]), "float")
+end)
+
+T.case("binary strings and nils survive the queue", function()
+    local got
+    sys.subscribe("bin", function(...) got = table.pack(...) end)
+    rtos.post("bin", "a\0b\255", nil, "")
+    sys.run()
+    T.eq(got, { n = 3, "a\0b\255", nil, "" })
+end)
+
+T.case("message limits are enforced with clear errors", function()
+    T.raises("rtos.post: argument #1 'name' must be a string of 1..15 bytes", rtos.post, "")
+    T.raises("rtos.post: argument #1 'name' must be a string of 1..15 bytes", rtos.post, string.rep("n", 16))
+    T.raises("rtos.post: argument #1 'name' must be a string of 1..15 bytes", rtos.post, 5)
+    T.raises("rtos.post: too many arguments (5 > 4)", rtos.post, "x", 1, 2, 3, 4, 5)
+    T.raises("rtos.post: string arguments total 33 bytes (> 32)", rtos.post, "x", string.rep("s", 20), string.rep("t", 13))
+    T.raises("rtos.post: argument #2", rtos.post, "x", {})
+    T.ok(rtos.post(string.rep("n", 15), string.rep("s", 32)), "the limits themselves are allowed")
+    sys.run()
+end)
+
+T.case("a full queue refuses posts, counts them, and the counters add up", function()
+    local capacity = rtos.queue_stats().capacity
+    T.eq(capacity, rtos.QUEUE_CAPACITY)
+    local delivered = 0
+    sys.subscribe("flood", function() delivered = delivered + 1 end)
+    local accepted, refused = 0, 0
+    for i = 1, capacity + 10 do
+        local ok, reason = rtos.post("flood", i)
+        if ok then accepted = accepted + 1 else
+            refused = refused + 1
+            T.eq(reason, "queue full")
+        end
+    end
+    T.eq(accepted, capacity)
+    T.eq(refused, 10)
+    local s = rtos.queue_stats()
+    T.eq(s.dropped, 10)
+    T.eq(s.depth, capacity)
+    T.eq(s.high_water, capacity)
+    sys.run()
+    s = rtos.queue_stats()
+    T.eq(delivered, capacity)
+    T.eq(s.posted, s.received + s.depth)
+    T.eq(s.depth, 0)
+end)
+
+T.case("rtos timers arrive as RTOS_TIMER messages with the firings left", function()
+    local got = {}
+    sys.subscribe("RTOS_TIMER", function(id, remaining) got[#got + 1] = id .. ":" .. remaining end)
+    T.eq(rtos.timer_start(7, 5, 3), true)
+    T.eq(rtos.timer_start(8, 30), true)
+    sys.run()
+    T.eq(got, { "7:2", "7:1", "7:0", "8:0" })
+end)
+
+T.case("timer_stop is deterministic", function()
+    local got = {}
+    sys.subscribe("RTOS_TIMER", function(id) got[#got + 1] = id end)
+    rtos.timer_start(1, 5, -1)
+    sys.taskInit(function()
+        sys.wait(12)
+        T.eq(rtos.timer_stop(1), true)
+        T.eq(rtos.timer_stop(1), false)
+    end)
+    sys.run()
+    T.ok(#got >= 1 and #got <= 2, "fired " .. #got .. " times before the stop")
+end)
+
+T.case("restarting an active timer id replaces it", function()
+    local got = 0
+    sys.subscribe("RTOS_TIMER", function() got = got + 1 end)
+    rtos.timer_start(3, 10)
+    rtos.timer_start(3, 20)
+    sys.run()
+    T.eq(got, 1)
+end)
+
+T.case("rtos timer slots are limited and a failed start is an error", function()
+    for id = 1, rtos.TIMER_MAX do rtos.timer_start(id, 1000000) end
+    T.raises("rtos.timer_start: no free timer slot", rtos.timer_start, rtos.TIMER_MAX + 1, 10)
+    for id = 1, rtos.TIMER_MAX do T.eq(rtos.timer_stop(id), true) end
+    sys.run()
+end)
+
+T.case("rtos argument errors name the function and the argument", function()
+    T.raises("rtos.timer_start: argument #1 'id' must be an integer 1..2147483647 (got 0)", rtos.timer_start, 0, 10)
+    T.raises("rtos.timer_start: argument #2 'ms' must be an integer >= 1 (got -5)", rtos.timer_start, 1, -5)
+    T.raises("rtos.timer_start: argument #2 'ms' must be an integer >= 1 (got 1.5)", rtos.timer_start, 1, 1.5)
+    T.raises("rtos.timer_start: argument #3 'repeat' must be an integer >= -1 (got -2)", rtos.timer_start, 1, 5, -2)
+    T.raises("rtos.timer_stop: argument #1 'id' must be an integer 1..2147483647", rtos.timer_stop, "x")
+    T.raises("rtos.receive: argument #1 'timeout' must be an integer >= 0 or rtos.INF_TIMEOUT (got -2)",
+        rtos.receive, -2)
+    T.raises("rtos.meminfo: argument #1 'kind' must be \"lua\" (got \"sys\")", rtos.meminfo, "sys")
+end)
+
+T.case("receive returns nothing on timeout and the message otherwise", function()
+    T.eq(table.pack(rtos.receive(0)), { n = 0 })
+    rtos.post("direct", 1)
+    T.eq(table.pack(rtos.receive(0)), { n = 2, "direct", 1 })
+end)
+
+T.case("clocks are monotonic integers", function()
+    local m1, u1 = rtos.millis(), rtos.micros()
+    T.eq(math.type(m1), "integer")
+    T.eq(math.type(u1), "integer")
+    local m2, u2 = rtos.millis(), rtos.micros()
+    T.ok(m2 >= m1 and u2 >= u1)
+end)
+
+T.case("meminfo reports the Lua heap", function()
+    local total, used, max_used = rtos.meminfo()
+    T.ok(math.type(total) == "integer" and total >= 0)
+    T.ok(used > 0 and max_used >= used, used .. " " .. max_used)
+    local big = {}
+    for i = 1, 20000 do big[i] = i end
+    local _, used2, max2 = rtos.meminfo("lua")
+    T.ok(used2 > used and max2 >= used2)
+    T.ok(#big == 20000)
+end)
+
+T.case("version and constants", function()
+    T.ok(rtos.version():match("^LuaSys%-%d+%.%d+%.%d+$"), rtos.version())
+    T.eq({ rtos.MSG_TIMER, rtos.INF_TIMEOUT, rtos.NAME_MAX, rtos.ARGS_MAX, rtos.STRING_BYTES_MAX },
+        { 1, -1, 15, 4, 32 })
+    T.ok(rtos.TIMER_MAX >= 1 and rtos.QUEUE_CAPACITY >= 1)
+end)

@@ -1,0 +1,132 @@
+-- Timers: sys.timerStart, timerLoopStart, timerAdvStart, timerStop, timerStopAll, timerIsActive.
+local T = require "harness"
+
+T.case("one-shot timers fire once, in deadline order, with their arguments", function()
+    local fired = {}
+    local function note(...) fired[#fired + 1] = table.concat({ ... }, ",") end
+    local id = sys.timerStart(note, 20, "b", 2)
+    sys.timerStart(note, 10, "a", 1)
+    sys.timerStart(note, 0, "now")
+    T.eq(math.type(id), "integer")
+    sys.run()
+    T.eq(fired, { "now", "a,1", "b,2" })
+    T.eq(sys.timerIsActive(id), false)
+end)
+
+T.case("a loop timer repeats until stopped; stop is final", function()
+    local ticks = 0
+    local id
+    id = sys.timerLoopStart(function()
+        ticks = ticks + 1
+        if ticks == 5 then sys.timerStop(id) end
+    end, 5)
+    sys.run()
+    T.eq(ticks, 5)
+end)
+
+T.case("timerAdvStart fires N times, 0 once", function()
+    local n, once = 0, 0
+    sys.timerAdvStart(function() n = n + 1 end, 3, 4)
+    sys.timerAdvStart(function() once = once + 1 end, 3, 0)
+    sys.run()
+    T.eq(n, 4)
+    T.eq(once, 1)
+end)
+
+T.case("timerStop by id, and by function and arguments", function()
+    local fired = {}
+    local function cb(tag) fired[#fired + 1] = tag end
+    local id = sys.timerStart(cb, 10, "by-id")
+    sys.timerStart(cb, 10, "by-args")
+    sys.timerStart(cb, 10, "kept")
+    T.eq(sys.timerIsActive(id), true)
+    T.eq(sys.timerIsActive(cb, "by-args"), true)
+    T.eq(sys.timerStop(id), true)
+    T.eq(sys.timerStop(cb, "by-args"), true)
+    T.eq(sys.timerStop(cb, "missing"), false)
+    T.eq(sys.timerStop(id), false, "already stopped")
+    T.eq(sys.timerIsActive(cb, "by-args"), false)
+    sys.run()
+    T.eq(fired, { "kept" })
+end)
+
+T.case("starting a timer with the same function and arguments replaces it", function()
+    local fired = {}
+    local function cb(tag) fired[#fired + 1] = tag .. "@" end
+    sys.timerStart(cb, 10, "x")
+    sys.timerStart(cb, 20, "x")
+    sys.timerStart(cb, 15, "y")
+    sys.run()
+    T.eq(fired, { "y@", "x@" })
+    T.eq(sys.stats().timers_fired, 2)
+end)
+
+T.case("timerStopAll stops every timer of a function", function()
+    local fired = 0
+    local function cb() fired = fired + 1 end
+    sys.timerStart(cb, 5, 1)
+    sys.timerStart(cb, 5, 2)
+    sys.timerLoopStart(cb, 5, 3)
+    local other = sys.timerStart(function() end, 5)
+    T.eq(sys.timerStopAll(cb), 3)
+    T.eq(sys.timerIsActive(other), true)
+    sys.run()
+    T.eq(fired, 0)
+end)
+
+T.case("a timer stopped by an earlier callback due at the same time does not fire", function()
+    local fired = {}
+    local second
+    sys.timerStart(function()
+        fired[#fired + 1] = "first"
+        sys.timerStop(second)
+    end, 10)
+    second = sys.timerStart(function() fired[#fired + 1] = "second" end, 10)
+    sys.run()
+    T.eq(fired, { "first" })
+end)
+
+T.case("an error in a timer callback is reported and the timer keeps its schedule", function()
+    T.expect_errors(2)
+    local ticks = 0
+    local id
+    id = sys.timerLoopStart(function()
+        ticks = ticks + 1
+        if ticks == 4 then sys.timerStop(id) end
+        if ticks <= 2 then error("tick " .. ticks .. " failed") end
+    end, 5)
+    sys.run()
+    T.eq(ticks, 4)
+    local report = T.errors()[1]
+    T.eq(report.kind, "timer")
+    T.ok(report.message:find("tick 1 failed", 1, true), report.message)
+    T.eq(sys.stats().callback_errors, 2)
+end)
+
+T.case("timer callbacks cannot wait, and say why", function()
+    T.expect_errors(1)
+    sys.timerStart(function() sys.wait(5) end, 1)
+    sys.run()
+    T.ok(T.errors()[1].message:find("called outside a task", 1, true), T.errors()[1].message)
+end)
+
+T.case("bad timer arguments name the function and the argument", function()
+    T.raises("sys.timerStart: argument #1 'fn' must be a function (got nil)", sys.timerStart, nil, 10)
+    T.raises("sys.timerStart: argument #2 'ms' must be a number >= 0 (got -1)", sys.timerStart, print, -1)
+    T.raises("sys.timerLoopStart: argument #2 'ms' must be a number >= 1 (got 0)", sys.timerLoopStart, print, 0)
+    T.raises("sys.timerAdvStart: argument #3 'count' must be an integer -1..", sys.timerAdvStart, print, 5, -2)
+    T.raises("sys.timerStop: argument #1 'timer' must be a timer id or a function (got \"x\")", sys.timerStop, "x")
+    T.raises("sys.timerIsActive: argument #1 'timer'", sys.timerIsActive, {})
+    T.raises("sys.timerStopAll: argument #1 'fn' must be a function", sys.timerStopAll, 3)
+end)
+
+T.case("many short-lived timers leave the deadline heap empty", function()
+    local function cb() end
+    for i = 1, 5000 do
+        local id = sys.timerStart(cb, 1000, i)
+        sys.timerStop(id)
+    end
+    T.ok(sys.stats().deadlines_pending == 0, "pending " .. sys.stats().deadlines_pending)
+    T.eq(sys.stats().timers_active, 0)
+    T.eq(sys.run(), "idle")
+end)
