@@ -201,7 +201,7 @@ end
 ---@field start integer    rtos.millis() at start
 ---@field due (integer|false)[]  [step] = offset of its next emission, false when done
 ---@field context any
----@field timer integer|nil
+---@field timer integer  the sys timer armed for its next emission
 
 local stop_run -- defined below with the interrupt watchers
 
