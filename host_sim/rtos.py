@@ -151,7 +151,8 @@ class RtosBackend:
                 return (now, *message)
             if self._stop_requested or self.reboot_requested:
                 return self._end("reboot" if self.reboot_requested else "stop")
-            if self.until_ms is not None and now >= self.until_ms:
+            # What is due exactly at `until` still runs; the run stops before anything later.
+            if self.until_ms is not None and now >= self.until_ms and (deadline is None or deadline > now):
                 return self._end("stop")
             if deadline is not None and now >= deadline:
                 return (now,)

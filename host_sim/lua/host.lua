@@ -20,18 +20,24 @@ end
 
 function rtos.receive(timeout) return keep_now(py_receive(timeout)) end
 
+-- Lua functions, not the Python callables themselves: on the device every rtos entry
+-- is a C function, and type(rtos.x) must say "function" here too.
+local function forward(py_function)
+    return function(...) return py_function(...) end
+end
+
+rtos.micros = forward(backend.micros)
+rtos.timer_start = forward(backend.timer_start)
+rtos.timer_stop = forward(backend.timer_stop)
+rtos.post = forward(backend.rtos_post)
+rtos.meminfo = forward(backend.meminfo)
+rtos.reboot = forward(backend.reboot)
+
 if virtual_time then
     function rtos.millis() return now end
 else
-    rtos.millis = backend.millis
+    rtos.millis = forward(backend.millis)
 end
-
-rtos.micros = backend.micros
-rtos.timer_start = backend.timer_start
-rtos.timer_stop = backend.timer_stop
-rtos.post = backend.rtos_post
-rtos.meminfo = backend.meminfo
-rtos.reboot = backend.reboot
 
 local py_queue_stats = backend.queue_stats_tuple
 function rtos.queue_stats()

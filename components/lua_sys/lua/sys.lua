@@ -48,10 +48,17 @@ local timers_fired, timer_overruns = 0, 0
 local publish -- defined with the messages below
 local delivering_errors = false -- true while ERROR_TOPIC subscribers run
 
+-- The frames below the xpcall that caught the error are the loop's own: cut them, so
+-- the traceback shows the user's code only.
+local function user_frames(trace)
+    local cut = trace:find("\n[^\n]*xpcall'")
+    return cut and trace:sub(1, cut - 1) or trace
+end
+
 local caught_message
 local function with_traceback(err)
     caught_message = err
-    return traceback(tostring(err), 2)
+    return user_frames(traceback(tostring(err), 2))
 end
 
 local function source_of(fn)
@@ -59,13 +66,23 @@ local function source_of(fn)
     return info.short_src .. ":" .. info.linedefined
 end
 
-local function report(kind, name, message, trace)
-    if kind == "task" then task_errors = task_errors + 1 else callback_errors = callback_errors + 1 end
+local function log_and_publish(kind, name, message, trace)
     log.error("sys", kind .. " '" .. name .. "' failed: " .. trace)
     -- An error inside an error subscriber is logged and counted but not published
     -- again: that would feed the subscriber its own failure forever.
     if not delivering_errors then
         publish(ERROR_TOPIC, { kind = kind, name = name, message = tostring(message), traceback = trace })
+    end
+end
+
+-- Counting allocates nothing, so every error is counted; telling about it allocates,
+-- and after an out-of-memory error that can fail too: then collect what the failed
+-- code left and try once more.
+local function report(kind, name, message, trace)
+    if kind == "task" then task_errors = task_errors + 1 else callback_errors = callback_errors + 1 end
+    if not pcall(log_and_publish, kind, name, message, trace) then
+        collectgarbage()
+        pcall(log_and_publish, kind, name, message, trace)
     end
 end
 
@@ -138,6 +155,10 @@ local function shrink_task_tables()
     tasks, wait_seq, tasks_peak = live, waits, live_tasks
 end
 
+local function describe_failure(co, err)
+    return task_label(co), traceback(co, tostring(err))
+end
+
 local function end_task(co)
     if tasks[co] == nil then return end
     tasks[co] = nil
@@ -165,9 +186,12 @@ local function resume(co, ...)
             close_task(co)
         end
     else
-        local name = task_label(co)
-        local trace = traceback(co, tostring(err))
+        local described, name, trace = pcall(describe_failure, co, err)
+        if not described then name, trace = "task", tostring(err) end
         end_task(co)
+        -- Closing the dead task frees its stack now, which matters most when it died
+        -- of out-of-memory.
+        if co_close then co_close(co) end
         report("task", name, err, trace)
     end
 end
