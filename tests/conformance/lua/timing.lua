@@ -1,0 +1,64 @@
+-- sim-only: exact times, which only the simulator's virtual clock guarantees.
+local T = require "harness"
+
+T.case("virtual time jumps straight to each deadline", function()
+    local stamps = {}
+    sys.taskInit(function()
+        for _, ms in ipairs({ 1000, 0, 250, 60000 }) do
+            sys.wait(ms)
+            stamps[#stamps + 1] = rtos.millis()
+        end
+    end)
+    sys.run()
+    T.eq(stamps, { 1000, 1000, 1250, 61250 })
+end)
+
+T.case("loop timers are drift-free: the n-th tick is due at start + n * interval", function()
+    local stamps = {}
+    local id
+    id = sys.timerLoopStart(function()
+        stamps[#stamps + 1] = rtos.millis()
+        if #stamps == 5 then sys.timerStop(id) end
+    end, 333)
+    sys.run()
+    T.eq(stamps, { 333, 666, 999, 1332, 1665 })
+end)
+
+T.case("a loop timer held up by a busy loop skips missed ticks and counts them", function()
+    local stamps = {}
+    local id
+    id = sys.timerLoopStart(function()
+        stamps[#stamps + 1] = rtos.millis()
+        if #stamps == 3 then sys.timerStop(id) end
+    end, 100)
+    -- Lua code takes no virtual time, so a callback that blocks in rtos.receive stands
+    -- in for one that keeps the loop busy from 150 ms to 600 ms.
+    sys.timerStart(function() rtos.receive(450) end, 150)
+    sys.run()
+    T.eq(stamps, { 100, 600, 700 })
+    T.eq(sys.stats().timer_overruns, 4)
+end)
+
+T.case("waitUntil times out exactly", function()
+    local at
+    sys.taskInit(function()
+        sys.waitUntil("NEVER", 1234)
+        at = rtos.millis()
+    end)
+    sys.run()
+    T.eq(at, 1234)
+end)
+
+T.case("rtos timers fire at exact multiples of their period", function()
+    local stamps = {}
+    sys.subscribe("RTOS_TIMER", function() stamps[#stamps + 1] = rtos.millis() end)
+    rtos.timer_start(9, 40, 3)
+    sys.run()
+    T.eq(stamps, { 40, 80, 120 })
+end)
+
+T.case("the run ends when nothing is left, at the last deadline", function()
+    sys.timerStart(function() end, 5000)
+    T.eq(sys.run(), "idle")
+    T.eq(rtos.millis(), 5000)
+end)
