@@ -1,5 +1,5 @@
--- Exact emission times of playlist runs. Virtual time only: in real time the
--- loop wakes a little late, so these exact values hold only in the simulator.
+-- sim-only: exact emission times of playlist runs. In real time the loop wakes
+-- a little late, so these exact values hold only on the virtual clock.
 local T = require "harness"
 local playlist = require "playlist"
 
