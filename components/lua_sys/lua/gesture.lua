@@ -180,8 +180,9 @@ function gesture.sequence(opts)
         return true
     end
 
-    return attach(d, function(input)
-        local key, now = producer_key(input), millis()
+    -- Adds the input to its producer's progress; returns the inputs when they
+    -- complete the sequence.
+    local function advance(key, input, now)
         local inputs = progress[key]
         if not inputs then
             inputs = {}
@@ -192,12 +193,22 @@ function gesture.sequence(opts)
         inputs[#inputs + 1] = input
         last_at[key] = now
         while #inputs > 0 and not on_track(inputs) do table.remove(inputs, 1) end
-        if #inputs == #steps then
-            progress[key], last_at[key] = nil, nil
-            emit(d, input.producer, inputs)
-        elseif #inputs == 0 then
+        if #inputs == #steps or #inputs == 0 then
             progress[key], last_at[key] = nil, nil
         end
+        if #inputs == #steps then return inputs end
+    end
+
+    return attach(d, function(input)
+        local key = producer_key(input)
+        local ok, done = pcall(advance, key, input, millis())
+        if not ok then
+            -- A predicate failed. Left in the progress, the input would make it
+            -- fail again on every later input of this producer: start over.
+            progress[key], last_at[key] = nil, nil
+            error(done, 0)
+        end
+        if done then emit(d, input.producer, done) end
     end)
 end
 

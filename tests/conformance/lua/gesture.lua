@@ -144,6 +144,23 @@ T.case("gesture sequence takes predicate matchers", function()
     T.eq(inputs_of(got[1]), { "d:20", "d:0", "d:-3" })
 end)
 
+T.case("gesture sequence survives a failing predicate", function()
+    T.expect_errors(1)
+    local got = collect("seq")
+    local function a(input)
+        if input.value == "boom" then error("cannot judge this input") end
+        return input.value == "a"
+    end
+    gesture.sequence { input = "k", output = "seq", steps = { a, "b" } }
+    input_at(10, "k", "p", "boom")
+    input_at(30, "k", "p", "a")
+    input_at(50, "k", "p", "b")
+    sys.run()
+    T.ok(T.errors()[1].message:find("cannot judge this input", 1, true), T.errors()[1].message)
+    T.eq(#got, 1, "the failed input left no trace in the progress")
+    T.eq(inputs_of(got[1]), { "p:a", "p:b" })
+end)
+
 T.case("gesture ignores payloads that are not tables", function()
     local got = collect("double")
     gesture.double_tap { input = "button", output = "double", window = 150 }
