@@ -214,7 +214,8 @@ function Ring:wait(timeout)
         if left and left <= 0 then return nil end
         self._waiters = self._waiters + 1
         -- pcall: if waitUntil raises (say, called outside a task), the count
-        -- must not stay raised.
+        -- must not stay raised. (A task cancelled while it waits does leave it
+        -- raised; the cost is a wake-up message nobody hears, now and then.)
         local ok, err = pcall(sys.waitUntil, self._topic, left)
         self._waiters = self._waiters - 1
         if not ok then error(err, 0) end
