@@ -182,9 +182,7 @@ static int rtos_timer_start(lua_State *L)
     if (!to_integer(L, 2, &ms) || ms < 1) {
         arg_error(L, "timer_start", 2, "ms", "must be an integer >= 1");
     }
-    if (ms > RTOS_INT_MAX) {
-        arg_error(L, "timer_start", 2, "ms", "must be an integer <= 2147483647");
-    }
+    check_range(L, "timer_start", 2, "ms", 1, RTOS_INT_MAX, "must be an integer <= 2147483647");
     lua_Integer repeat = 0;
     if (!lua_isnoneornil(L, 3)) {
         repeat = check_range(L, "timer_start", 3, "repeat", -1, RTOS_INT_MAX,

@@ -1,0 +1,59 @@
+#include "luasys_fs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esp_log.h"
+#include "sdkconfig.h"
+
+static const char *TAG = "luasys_fs";
+
+#if CONFIG_IDF_TARGET_LINUX
+
+/* The linux target has no flash filesystem: LUASYS_FS_BASE maps to the
+ * directory in $LUASYS_LUA_DIR, by default ./lua (run from the project root). */
+esp_err_t luasys_fs_mount(void)
+{
+    return ESP_OK;
+}
+
+const char *luasys_fs_script_path(void)
+{
+    static char path[512];
+    const char *dir = getenv("LUASYS_LUA_DIR");
+    const char *script = CONFIG_LUA_SYS_SCRIPT_PATH;
+    size_t base_len = strlen(LUASYS_FS_BASE);
+    if (strncmp(script, LUASYS_FS_BASE "/", base_len + 1) != 0) {
+        return script; /* not under the mount point: a host path already */
+    }
+    snprintf(path, sizeof(path), "%s%s", dir != NULL ? dir : "lua", script + base_len);
+    return path;
+}
+
+#else
+
+#include "esp_littlefs.h"
+
+esp_err_t luasys_fs_mount(void)
+{
+    const esp_vfs_littlefs_conf_t conf = {
+        .base_path = LUASYS_FS_BASE,
+        .partition_label = "storage",
+        /* Never erase the user's scripts because a mount failed. */
+        .format_if_mount_failed = false,
+    };
+    esp_err_t err = esp_vfs_littlefs_register(&conf);
+    if (err != ESP_OK) {
+        ESP_LOGE(TAG, "cannot mount LittleFS partition 'storage' at %s: %s", LUASYS_FS_BASE,
+                 esp_err_to_name(err));
+    }
+    return err;
+}
+
+const char *luasys_fs_script_path(void)
+{
+    return CONFIG_LUA_SYS_SCRIPT_PATH;
+}
+
+#endif

@@ -1,0 +1,13 @@
+/* Where the application script lives: LittleFS on the `storage` partition,
+ * mounted at LUASYS_FS_BASE on chips; a host directory on the linux target. */
+#pragma once
+
+#include "esp_err.h"
+
+#define LUASYS_FS_BASE "/lua"
+
+/* Makes the script directory available. */
+esp_err_t luasys_fs_mount(void);
+
+/* The path of CONFIG_LUA_SYS_SCRIPT_PATH on this target. */
+const char *luasys_fs_script_path(void);
