@@ -22,7 +22,7 @@ local co_create, co_resume, co_status, co_running, co_yield =
 local co_close = coroutine.close -- Lua 5.4+
 local select, type, tostring, xpcall, error, pairs, ipairs, next =
     select, type, tostring, xpcall, error, pairs, ipairs, next
-local unpack, pack = table.unpack, table.pack
+local unpack, pack, ceil = table.unpack, table.pack, math.ceil
 local traceback, getinfo = debug.traceback, debug.getinfo
 local millis, receive = rtos.millis, rtos.receive
 local MSG_TIMER, INF_TIMEOUT = rtos.MSG_TIMER, rtos.INF_TIMEOUT
@@ -90,19 +90,56 @@ end
 -- Tasks
 ------------------------------------------------------------------------------------
 
-local tasks = {}      -- [co] = name or true: every live task
+-- Every live task is a key of `tasks`. Its value is the heap key of the entry that
+-- will wake it while it sleeps with a deadline, and false otherwise: one hash entry
+-- per task, which is most of what a parked task costs beyond its coroutine.
+local tasks = {}
+local task_names = {} -- [co] = name, for named tasks only
 local cancelled = setmetatable({}, { __mode = "k" })
 local live_tasks = 0
 local current         -- the task running now; nil while the loop itself runs
 
+-- Heap keys are due * SEQ_SPAN + seq: ordered by due time, then by scheduling order.
+-- seq restarts (and the live keys are renumbered, in order) when it reaches SEQ_SPAN,
+-- so ties stay in scheduling order forever; due times stay below 2^41 ms (69 years).
+local SEQ_SPAN = 1 << 22
+local MAX_MS = check.MAX_MS
 local heap = deadlines.new()
-local seq = 0         -- orders heap entries; a task's or timer's entry is live while it holds the latest seq
-local wait_seq = {}   -- [co] = seq of the entry that will wake the task
+local heap_push = heap.push
+local seq = 0
 local stale = 0       -- heap entries nobody will recognise any more
+local renumbered = 0  -- how many times renumber() ran
 
-local function is_live(s, item)
-    if type(item) == "thread" then return wait_seq[item] == s end
-    return item.seq == s
+local function is_live(key, item)
+    if type(item) == "thread" then return tasks[item] == key end
+    return item.key == key
+end
+
+local function set_owner_key(item, key)
+    if type(item) == "thread" then tasks[item] = key else item.key = key end
+end
+
+-- Gives the live entries keys 1, 2, 3... within their due times, in heap order.
+local function renumber()
+    local due, items = {}, {}
+    while heap.size() > 0 do
+        local key, item = heap.pop()
+        if is_live(key, item) then
+            due[#due + 1], items[#items + 1] = key // SEQ_SPAN, item
+        end
+    end
+    for i = 1, #items do
+        local key = due[i] * SEQ_SPAN + i
+        set_owner_key(items[i], key)
+        heap.push(key, items[i])
+    end
+    seq, stale, renumbered = #items, 0, renumbered + 1
+end
+
+local function new_key(due)
+    seq = seq + 1
+    if seq == SEQ_SPAN then renumber() seq = seq + 1 end
+    return due * SEQ_SPAN + seq
 end
 
 local function drop_stale_entry()
@@ -114,15 +151,15 @@ local function drop_stale_entry()
 end
 
 local function schedule_wake(co, due)
-    if wait_seq[co] then drop_stale_entry() end
-    seq = seq + 1
-    heap.push(due, seq, co)
-    wait_seq[co] = seq
+    if tasks[co] then drop_stale_entry() end
+    local key = new_key(due)
+    heap.push(key, co)
+    tasks[co] = key
 end
 
 local function cancel_wake(co)
-    if wait_seq[co] then
-        wait_seq[co] = nil
+    if tasks[co] then
+        tasks[co] = false
         drop_stale_entry()
     end
 end
@@ -139,20 +176,17 @@ local function task_origin(co)
 end
 
 local function task_label(co)
-    local name = tasks[co]
-    if type(name) == "string" then return name end
-    return "task@" .. task_origin(co)
+    return task_names[co] or ("task@" .. task_origin(co))
 end
 
-local tasks_peak = 0 -- most live tasks since `tasks` and `wait_seq` were last rebuilt
+local tasks_peak = 0 -- most live tasks since `tasks` was last rebuilt
 
 -- A Lua table's hash part never shrinks when keys are removed, so after a burst of
--- tasks the two tables are rebuilt at their live size (amortised O(1) per task).
-local function shrink_task_tables()
-    local live, waits = {}, {}
-    for co, name in pairs(tasks) do live[co] = name end
-    for co, s in pairs(wait_seq) do waits[co] = s end
-    tasks, wait_seq, tasks_peak = live, waits, live_tasks
+-- tasks the table is rebuilt at its live size (amortised O(1) per task).
+local function shrink_task_table()
+    local live = {}
+    for co, key in pairs(tasks) do live[co] = key end
+    tasks, tasks_peak = live, live_tasks
 end
 
 local function describe_failure(co, err)
@@ -161,11 +195,11 @@ end
 
 local function end_task(co)
     if tasks[co] == nil then return end
-    tasks[co] = nil
-    cancel_wake(co)
+    if tasks[co] then drop_stale_entry() end
+    tasks[co], task_names[co] = nil, nil
     live_tasks = live_tasks - 1
     tasks_ended = tasks_ended + 1
-    if tasks_peak > 64 and live_tasks < tasks_peak // 4 then shrink_task_tables() end
+    if tasks_peak > 64 and live_tasks < tasks_peak // 4 then shrink_task_table() end
 end
 
 local function close_task(co)
@@ -196,18 +230,21 @@ local function resume(co, ...)
     end
 end
 
+local function outside_task(fname)
+    error(fname .. ": called outside a task; only code running inside sys.taskInit(fn) can wait", 3)
+end
+
 local function running_task(fname)
-    local co = co_running()
-    if current == nil or co ~= current then
-        error(fname .. ": called outside a task; only code running inside sys.taskInit(fn) can wait", 3)
-    end
+    local co = current
+    if co == nil or co ~= co_running() then outside_task(fname) end
     return co
 end
 
--- Creates and starts a task; `name` is a string, or true for an unnamed task.
+-- Creates and starts a task; `name` is a string, or nil for an unnamed task.
 local function start_task(name, fn, ...)
     local co = co_create(fn)
-    tasks[co] = name
+    tasks[co] = false
+    task_names[co] = name
     live_tasks = live_tasks + 1
     if live_tasks > tasks_peak then tasks_peak = live_tasks end
     tasks_created = tasks_created + 1
@@ -221,7 +258,7 @@ end
 ---@return thread task
 function sys.taskInit(fn, ...)
     check.func("sys.taskInit", 1, "fn", fn)
-    return start_task(true, fn, ...)
+    return start_task(nil, fn, ...)
 end
 
 --- Suspends the calling task for at least `ms` milliseconds. Returns nothing when the
@@ -230,15 +267,28 @@ end
 ---@param ms number
 ---@return any ...
 function sys.wait(ms)
-    local co = running_task("sys.wait")
-    ms = check.ms("sys.wait", 1, "ms", ms, 0)
-    schedule_wake(co, millis() + ms)
+    local co = current
+    if co == nil or co ~= co_running() then outside_task("sys.wait") end
+    if type(ms) ~= "number" or not (ms >= 0 and ms <= MAX_MS) then
+        check.ms("sys.wait", 1, "ms", ms, 0, MAX_MS)
+    end
+    -- schedule_wake, inlined: Lua keeps one spare CallInfo per coroutine for calls
+    -- nested deeper than its final yield, so a flat sys.wait saves 64 bytes per task.
+    -- A running task has no pending wake-up, so there is no old entry to drop.
+    seq = seq + 1
+    if seq == SEQ_SPAN then
+        renumber()
+        seq = seq + 1
+    end
+    local key = (millis() + ceil(ms)) * SEQ_SPAN + seq
+    heap_push(key, co)
+    tasks[co] = key
     return co_yield()
 end
 
 -- Suspends `co` until it is resumed, with a deadline when `ms` is given.
 local function suspend(co, ms)
-    if ms then schedule_wake(co, millis() + ms) end
+    if ms then schedule_wake(co, millis() + ceil(ms)) end
     return co_yield()
 end
 
@@ -266,6 +316,9 @@ local MQ_SHRINK_AT = 1024
 -- delivered to, unsubscribing leaves a `false` hole (so delivery's indices stay
 -- valid) and the list is compacted when delivery is done.
 local subs = {}
+-- Emptied lists are kept for reuse: a task that loops on sys.waitUntil(topic)
+-- subscribes and unsubscribes on every wait, and should not allocate a list each time.
+local spare_lists, SPARE_LISTS_MAX = {}, 16
 
 ---@param topic string|number
 publish = function(topic, ...)
@@ -292,7 +345,10 @@ local function compact_list(topic, list)
     end
     for i = kept + 1, list.n do list[i] = nil end
     list.n, list.holes = kept, false
-    if kept == 0 then subs[topic] = nil end
+    if kept == 0 then
+        subs[topic] = nil
+        if #spare_lists < SPARE_LISTS_MAX then spare_lists[#spare_lists + 1] = list end
+    end
 end
 
 local function remove_at(topic, list, i)
@@ -307,7 +363,12 @@ end
 local function subscribe_one(topic, callback)
     local list = subs[topic]
     if not list then
-        list = { n = 0, busy = 0, holes = false }
+        local spares = #spare_lists
+        if spares > 0 then
+            list, spare_lists[spares] = spare_lists[spares], nil
+        else
+            list = { n = 0, busy = 0, holes = false }
+        end
         subs[topic] = list
     end
     for i = 1, list.n do
@@ -368,12 +429,15 @@ local function deliver(topic, first, last)
                 if not ok then
                     report("subscriber", tostring(topic) .. " -> " .. source_of(s), caught_message, trace)
                 end
-            elseif cancelled[s] or co_status(s) == "dead" then
-                remove_at(topic, list, i)
-            elseif co_status(s) == "suspended" then
-                delivered = delivered + 1
-                cancel_wake(s)
-                resume(s, topic, unpack(mq, first, last))
+            else
+                local status = co_status(s)
+                if status == "suspended" and not cancelled[s] then
+                    delivered = delivered + 1
+                    cancel_wake(s)
+                    resume(s, topic, unpack(mq, first, last))
+                elseif status == "dead" or cancelled[s] then
+                    remove_at(topic, list, i)
+                end
             end
         end
     end
@@ -400,6 +464,15 @@ local function dispatch()
     mq_head, mq_tail = 1, 1
 end
 
+-- The arguments of the waitUntil family, checked inline on the common path.
+local function check_wait(fname, topic, ms)
+    local t = type(topic)
+    if t ~= "string" and (t ~= "number" or topic ~= topic) then check.topic(fname, 1, topic) end
+    if ms ~= nil and (type(ms) ~= "number" or not (ms >= 0 and ms <= MAX_MS)) then
+        check.ms(fname, 2, "ms", ms, 0, MAX_MS)
+    end
+end
+
 -- Ends a wait on `topic`: drops the temporary subscription and turns what resumed
 -- the task (nothing on timeout; topic, args... for a message) into the result.
 local function until_result(co, topic, first, ...)
@@ -415,9 +488,9 @@ end
 ---@return boolean ok
 ---@return any ...
 function sys.waitUntil(topic, ms)
-    local co = running_task("sys.waitUntil")
-    check.topic("sys.waitUntil", 1, topic)
-    if ms ~= nil then ms = check.ms("sys.waitUntil", 2, "ms", ms, 0) end
+    local co = current
+    if co == nil or co ~= co_running() then outside_task("sys.waitUntil") end
+    check_wait("sys.waitUntil", topic, ms)
     subscribe_one(topic, co)
     return until_result(co, topic, suspend(co, ms))
 end
@@ -434,9 +507,9 @@ end
 ---@return any topic_or_false
 ---@return any ...
 function sys.waitUntilExt(topic, ms)
-    local co = running_task("sys.waitUntilExt")
-    check.topic("sys.waitUntilExt", 1, topic)
-    if ms ~= nil then ms = check.ms("sys.waitUntilExt", 2, "ms", ms, 0) end
+    local co = current
+    if co == nil or co ~= co_running() then outside_task("sys.waitUntilExt") end
+    check_wait("sys.waitUntilExt", topic, ms)
     subscribe_one(topic, co)
     return until_ext_result(co, topic, suspend(co, ms))
 end
@@ -466,7 +539,7 @@ end
 ---@field args table|nil  packed arguments for fn
 ---@field ms integer
 ---@field remaining integer  firings left; -1 forever
----@field seq integer|nil  seq of its heap entry; nil once stopped
+---@field key integer|nil  key of its heap entry; nil once stopped
 ---@field overruns integer
 
 local timers = {}     -- [id] = timer
@@ -497,7 +570,7 @@ local function forget_timer(t)
     local set = timers_of[t.fn]
     set[t] = nil
     if next(set) == nil then timers_of[t.fn] = nil end
-    t.seq = nil
+    t.key = nil
     timer_count = timer_count - 1
 end
 
@@ -508,7 +581,7 @@ end
 
 local function start_timer(fname, fn, ms, remaining, ...)
     check.func(fname, 1, "fn", fn)
-    ms = check.ms(fname, 2, "ms", ms, remaining == 1 and 0 or 1)
+    ms = check.ms(fname, 2, "ms", ms, remaining == 1 and 0 or 1, MAX_MS)
     -- As in LuatOS, a timer with the same function and arguments replaces the old one.
     local old = find_timer(fn, ...)
     if old then stop_timer(old) end
@@ -525,9 +598,8 @@ local function start_timer(fname, fn, ms, remaining, ...)
     end
     set[t] = true
     timer_count = timer_count + 1
-    seq = seq + 1
-    t.seq = seq
-    heap.push(millis() + ms, seq, t)
+    t.key = new_key(millis() + ms)
+    heap.push(t.key, t)
     return t.id
 end
 
@@ -613,9 +685,8 @@ local function fire_timer(t, due, now)
             timer_overruns = timer_overruns + missed
             next_due = due + (missed + 1) * ms
         end
-        seq = seq + 1
-        t.seq = seq
-        heap.push(next_due, seq, t)
+        t.key = new_key(next_due)
+        heap.push(t.key, t)
     end
     local args, ok, trace = t.args, nil, nil
     if args then
@@ -636,27 +707,33 @@ end
 -- pass (a task doing sys.wait(0), say) wait for the next turn, so the rtos queue is
 -- always polled in between and a busy task cannot starve incoming messages.
 local function run_due(now)
-    local limit = seq
+    local last_key = (now + 1) * SEQ_SPAN -- keys below it are due
+    local limit, era = seq, renumbered
     while true do
-        local due, s, item = heap.peek()
-        if not due or due > now or s > limit then return end
+        local key, item = heap.peek()
+        if not key or key >= last_key or key % SEQ_SPAN > limit or renumbered ~= era then return end
         heap.pop()
-        if not is_live(s, item) then
-            stale = stale - 1
-        elseif type(item) == "thread" then
-            wait_seq[item] = nil
-            resume(item)
+        if type(item) == "thread" then
+            if tasks[item] == key then
+                tasks[item] = false
+                resume(item)
+            else
+                stale = stale - 1
+            end
+        elseif item.key == key then
+            fire_timer(item, key // SEQ_SPAN, now)
         else
-            fire_timer(item, due, now)
+            stale = stale - 1
         end
-        dispatch()
+        if mq_head < mq_tail then dispatch() end
     end
 end
 
 local function next_due()
     while true do
-        local due, s, item = heap.peek()
-        if not due or is_live(s, item) then return due end
+        local key, item = heap.peek()
+        if not key then return nil end
+        if is_live(key, item) then return key // SEQ_SPAN end
         heap.pop()
         stale = stale - 1
     end

@@ -5,9 +5,13 @@
 -- Each checker is called directly by a public function, so `error(..., 4)` blames the
 -- line that called that public function: fail (1) <- checker (2) <- API (3) <- caller.
 
-local type, tostring, format, huge, ceil, tointeger = type, tostring, string.format, math.huge, math.ceil, math.tointeger
+local type, tostring, format, ceil, tointeger = type, tostring, string.format, math.ceil, math.tointeger
 
 local check = {}
+
+--- The longest duration any LuaSys call accepts, in ms (about 35 years): due times
+--- must stay far from integer overflow in the scheduler's heap keys.
+check.MAX_MS = 1 << 40
 
 local function shown(value)
     local t = type(value)
@@ -28,12 +32,12 @@ function check.fail(fname, n, name, requirement, value)
 end
 local fail = check.fail
 
---- A duration in milliseconds: a finite number >= `min`, rounded up to an integer
---- (a wait is never shorter than asked).
+--- A duration in milliseconds: a number in [min, max], rounded up to an integer (a
+--- wait is never shorter than asked). NaN and infinities fail the range test.
 ---@return integer
-function check.ms(fname, n, name, value, min)
-    if type(value) ~= "number" or value ~= value or value < min or value == huge then
-        fail(fname, n, name, "a number >= " .. min, value)
+function check.ms(fname, n, name, value, min, max)
+    if type(value) ~= "number" or not (value >= min and value <= max) then
+        fail(fname, n, name, format("a number >= %d and <= %d", min, max), value)
     end
     return ceil(value)
 end

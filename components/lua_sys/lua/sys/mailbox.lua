@@ -82,7 +82,7 @@ return function(core)
                 .. "; start the task with sys.taskInitEx(fn, name, cb)", 2)
         end
         local deadline
-        if ms ~= nil and ms ~= 0 then deadline = millis() + check.ms("sys.waitMsg", 3, "ms", ms, 0) end
+        if ms ~= nil and ms ~= 0 then deadline = millis() + check.ms("sys.waitMsg", 3, "ms", ms, 0, check.MAX_MS) end
         while true do
             while box.head < box.tail do
                 local head = box.head
