@@ -195,7 +195,7 @@ T.case("bad publish/subscribe arguments name the function and the argument", fun
         sys.subscribe, { {} }, print)
     T.raises("sys.unsubscribe: argument #2 'callback'", sys.unsubscribe, "X", 1)
     sys.taskInit(function()
-        T.raises("sys.waitUntil: argument #2 'ms' must be a number >= 0 (got -5)", sys.waitUntil, "X", -5)
+        T.raises("sys.waitUntil: argument #2 'ms' must be a number >= 0 and <= 1099511627776 (got -5)", sys.waitUntil, "X", -5)
         T.raises("sys.waitUntil: argument #1 'topic'", sys.waitUntil, nil, 5)
     end)
     sys.run()
