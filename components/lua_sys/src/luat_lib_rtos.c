@@ -198,8 +198,8 @@ static int rtos_timer_start(lua_State *L)
         return luaL_error(L, "rtos.timer_start: no free timer slot (rtos.TIMER_MAX = %d)",
                           CONFIG_LUA_SYS_TIMER_COUNT);
     default:
-        return luaL_error(L, "rtos.timer_start: FreeRTOS refused timer %d (no memory or timer "
-                          "command queue full)", (int)id);
+        return luaL_error(L, "rtos.timer_start: FreeRTOS refused timer %d (out of memory, or "
+                          "the timer command queue stayed full)", (int)id);
     }
 }
 

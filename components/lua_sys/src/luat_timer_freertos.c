@@ -20,6 +20,11 @@
 #include "luat_ticks.h"
 #include "sdkconfig.h"
 
+/* How long timer_start may wait for room in the timer command queue. The
+ * timer service task usually has a lower priority than the Lua task, so a
+ * burst of starts fills the queue until the Lua task blocks and lets it run. */
+#define COMMAND_WAIT_MS 100
+
 #define SLOT_BITS 8
 #define SEQ_MASK ((1u << (32 - SLOT_BITS)) - 1)
 _Static_assert(CONFIG_LUA_SYS_TIMER_COUNT <= (1 << SLOT_BITS), "timer ID encoding holds 8 slot bits");
@@ -162,7 +167,7 @@ esp_err_t luat_timer_start(uint32_t id, uint32_t ms, int32_t count)
 
     TimerHandle_t handle = xTimerCreate("rtos", luat_ms_to_ticks(ms), count != 1 ? pdTRUE : pdFALSE,
                                         encode_timer_id((uint32_t)index, seq), timer_callback);
-    if (handle != NULL && xTimerStart(handle, 0) != pdPASS) {
+    if (handle != NULL && xTimerStart(handle, luat_ms_to_ticks(COMMAND_WAIT_MS)) != pdPASS) {
         release_handle(handle);
         handle = NULL;
     }
