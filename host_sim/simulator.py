@@ -7,7 +7,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
 import lupa.lua53
 import lupa.lua54
@@ -34,6 +34,21 @@ if not chunk then return false, load_error end
 local ran, run_error = xpcall(chunk, debug.traceback)
 return ran, run_error
 """
+
+
+class ConsoleLink(Protocol):
+    """The console's side of rtos.console_read/console_reply (docs/rtos-contract.md)."""
+
+    def read(self) -> tuple[bytes | None, bytes] | None: ...
+    def reply(self, tag: bytes, ok: bool, text: bytes) -> bool: ...
+
+
+def _no_console_read() -> None:
+    return None
+
+
+def _no_console_reply(_tag: bytes, _ok: bool, _text: bytes) -> bool:
+    return False
 
 
 @dataclass
@@ -66,7 +81,8 @@ class Simulator:
                  memory_limit_kb: int | None = None, queue_capacity: int = DEFAULT_CAPACITY,
                  timer_max: int = DEFAULT_TIMER_MAX, until_s: float | None = None,
                  timestamps: bool = False, output: Callable[[str], None] | None = None,
-                 capture: bool = False, globals: dict[str, object] | None = None) -> None:
+                 capture: bool = False, globals: dict[str, object] | None = None,
+                 console: ConsoleLink | None = None) -> None:
         if lua_version not in LUA_VERSIONS:
             raise ValueError(f"lua_version must be one of {', '.join(LUA_VERSIONS)} (got {lua_version!r})")
         self.memory_limit = memory_limit_kb * 1024 if memory_limit_kb else 0
@@ -83,6 +99,9 @@ class Simulator:
         self.captured: list[str] | None = [] if capture else None
         self._seed = seed
         self._globals = globals or {}
+        self._console = console
+        if console is not None:
+            self.backend.attach_source()  # the console may post at any time: never idle
 
     # -- the host's side of the device --------------------------------------------------
 
@@ -118,6 +137,9 @@ class Simulator:
         constants[b"VERSION"] = f"LuaSys-{VERSION}".encode()
         install_host = self.lua.eval("function(source, ...) return assert(load(source, '@host.lua'))(...) end")
         install_host(HOST_LUA.read_bytes(), self.backend, constants, self.backend.clock.virtual, self._write)
+        rtos = g.rtos
+        rtos[b"console_read"] = self._console.read if self._console else _no_console_read
+        rtos[b"console_reply"] = self._console.reply if self._console else _no_console_reply
         g.math.randomseed(self._seed)
         for name, value in self._globals.items():
             g[name.encode()] = value.encode() if isinstance(value, str) else value

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from pathlib import Path
 
 from host_sim import LUA_VERSIONS, Simulator
+from host_sim.console.files import FileStore
+from host_sim.console.pty_port import PtyPort
+from host_sim.console.serial_device import serve_forever, simulator_session
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("sim", help="run a Lua script on the simulator",
                             description="Run a LuaSys script on the PC with the same runtime as the device.")
-    p.add_argument("script", help="the Lua script to run (modules next to it can be required)")
+    p.add_argument("script", nargs="?",
+                   help="the Lua script to run (modules next to it can be required); "
+                        "with --serial, the script the device boots (default: main.lua in --fs)")
     p.add_argument("--virtual-time", action="store_true",
                    help="jump the clock to the next deadline instead of sleeping (deterministic)")
     p.add_argument("--until", type=float, metavar="SECONDS", help="stop when the clock reaches this time")
@@ -19,12 +26,23 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=1, help="math.random seed (default 1)")
     p.add_argument("--memory-limit", type=int, metavar="KB", help="cap the Lua heap, like the device's")
     p.add_argument("--timestamps", action="store_true", help="prefix each output line with the clock in seconds")
+    p.add_argument("--serial", action="store_true",
+                   help="serve the device console on a pseudo-terminal and print its path "
+                        "(docs/console-protocol.md); each open of the port resets the device")
+    p.add_argument("--fs", metavar="DIR",
+                   help="with --serial, the directory standing in for the device's filesystem "
+                        "(default: a new temporary directory)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.until is not None and args.until < 0:
         print(f"luasys sim: --until must be >= 0 (got {args.until})", file=sys.stderr)
+        return 2
+    if args.serial:
+        return serve_serial(args)
+    if args.script is None or args.fs is not None:
+        print("luasys sim: give a SCRIPT to run (--fs needs --serial)", file=sys.stderr)
         return 2
     sim = Simulator(lua_version=args.lua, virtual_time=args.virtual_time, seed=args.seed,
                     memory_limit_kb=args.memory_limit, until_s=args.until, timestamps=args.timestamps)
@@ -37,3 +55,24 @@ def run(args: argparse.Namespace) -> int:
     elif result.status == "reboot":
         print("luasys sim: the script called rtos.reboot()", file=sys.stderr)
     return result.exit_code
+
+
+def serve_serial(args: argparse.Namespace) -> int:
+    if args.virtual_time or args.until is not None:
+        print("luasys sim: --serial runs in real time; --virtual-time and --until do not apply",
+              file=sys.stderr)
+        return 2
+    files = FileStore(args.fs or tempfile.mkdtemp(prefix="luasys-fs-"))
+    boot_script = Path(args.script).resolve() if args.script else files.root / "main.lua"
+    options = {"lua_version": args.lua, "seed": args.seed, "memory_limit_kb": args.memory_limit,
+               "timestamps": args.timestamps}
+    port = PtyPort()
+    print(port.name, flush=True)
+    print(f"luasys sim: console on {port.name}, filesystem {files.root}, boots {boot_script}",
+          file=sys.stderr, flush=True)
+    try:
+        serve_forever(port, simulator_session(files, boot_script, options))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        port.close()

@@ -1,0 +1,90 @@
+-- console: the Lua half of the device console (docs/console-protocol.md).
+-- The console (C on a device, Python in the simulator) keeps a request's text on its
+-- side and posts a short SYS_CONSOLE message; this module fetches the text with
+-- rtos.console_read() and runs it as a task inside the running loop, like the lua
+-- REPL: an expression's values are printed, a statement is run. A tool's request
+-- (a tag) is answered with rtos.console_reply instead of being printed.
+
+local sys = require "sys"
+
+local console = {}
+
+--- Topic of the console's "a request is waiting" message.
+console.TOPIC = "SYS_CONSOLE"
+
+local pack, concat = table.pack, table.concat
+
+-- As lua.c does: try the line as an expression first, then as a statement.
+local function compile(source)
+    local chunk = load("return " .. source, "=console", "t")
+    if chunk then return chunk end
+    return load(source, "=console", "t")
+end
+
+local function shown(values, first)
+    local parts = {}
+    for i = first, values.n do parts[#parts + 1] = tostring(values[i]) end
+    return concat(parts, "\t")
+end
+
+local function answer(tag, ok, text)
+    if tag then
+        rtos.console_reply(tag, ok, text)
+    elseif not ok then
+        print("console: error: " .. text)
+    elseif text ~= "" then
+        print(text)
+    end
+end
+
+local function serve(tag, source)
+    local chunk, err = compile(source)
+    if not chunk then return answer(tag, false, err) end
+    sys.taskInit(function()
+        local results = pack(pcall(chunk))
+        if results[1] then
+            answer(tag, true, shown(results, 2))
+        else
+            answer(tag, false, tostring(results[2]))
+        end
+    end)
+end
+
+sys.subscribe(console.TOPIC, function()
+    local tag, source = rtos.console_read()
+    if source then serve(tag, source) end
+end)
+
+-- Renders a value for describe(): tables as sorted `key=value` lists, nested.
+local function render(value, indent)
+    if type(value) ~= "table" then return tostring(value) end
+    local keys = {}
+    for k in pairs(value) do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    local lines = {}
+    for _, k in ipairs(keys) do
+        local v = value[k]
+        if type(v) == "table" then
+            lines[#lines + 1] = indent .. tostring(k) .. ":\n" .. render(v, indent .. "  ")
+        else
+            lines[#lines + 1] = indent .. tostring(k) .. "=" .. tostring(v)
+        end
+    end
+    return concat(lines, "\n")
+end
+
+--- What the runtime is doing, as text: version, clock, Lua heap, then sys.describe()
+--- (tasks and timers) where the runtime has it, else sys.stats().
+---@return string
+function console.describe()
+    local total, used, max_used = rtos.meminfo()
+    local state = {
+        version = rtos.version(),
+        millis = rtos.millis(),
+        lua_heap = { total = total, used = used, max_used = max_used },
+    }
+    if sys.describe then state.runtime = sys.describe() else state.stats = sys.stats() end
+    return render(state, "")
+end
+
+return console

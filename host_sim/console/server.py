@@ -1,0 +1,181 @@
+"""The device side of the console protocol (docs/console-protocol.md) for the
+simulator: reads a port, runs file commands itself and hands REPL lines and Lua
+requests to the runtime. The C console (components/lua_sys/src/lua_sys_console.c)
+is the same state machine for the firmware and the native build."""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol
+
+from . import protocol as p
+from .files import FileStore
+
+DESCRIBE_SOURCE = 'return require("console").describe()'
+
+
+class Port(Protocol):
+    def read(self, timeout_s: float | None) -> bytes: ...
+    def write(self, data: bytes) -> None: ...
+
+
+class Runtime(Protocol):
+    """What the console needs from the Lua runtime it serves."""
+
+    version: str
+    def submit(self, tag: str | None, source: bytes) -> None: ...   # raises ProtocolError
+    def run(self, script: str | None) -> None: ...                  # None: the boot script
+
+
+class Output:
+    """The device's one output stream. Each write is whole (a line, or a reply with its
+    payload), so program output never lands inside a reply."""
+
+    def __init__(self, port: Port) -> None:
+        self._port = port
+        self._lock = threading.Lock()
+
+    def raw(self, data: bytes) -> None:
+        with self._lock:
+            self._port.write(data)
+
+    def line(self, text: str) -> None:
+        """Program output: one printed line, with CRLF line ends as on the device's UART."""
+        self.raw(text.encode("utf-8", "replace").replace(b"\n", b"\r\n") + b"\r\n")
+
+
+class _Reader:
+    """Lines and payloads from the port, with the protocol's limits."""
+
+    def __init__(self, port: Port) -> None:
+        self._port = port
+        self._buffer = bytearray()
+
+    def line(self, limit: int) -> bytes | None:
+        """The next line without its LF (and CR); None if it was longer than `limit`
+        (the whole line is consumed and discarded)."""
+        overflowed = False
+        while True:
+            end = self._buffer.find(b"\n")
+            if end >= 0:
+                line = bytes(self._buffer[:end]).rstrip(b"\r")
+                del self._buffer[:end + 1]
+                return None if overflowed or len(line) > limit else line
+            if len(self._buffer) > limit + 1:
+                overflowed = True
+                self._buffer.clear()
+            self._buffer += self._port.read(None)
+
+    def payload(self, size: int):
+        """Yields the next `size` bytes in pieces; raises ProtocolError("timeout") when
+        the sender stalls for PAYLOAD_IDLE_TIMEOUT_S."""
+        left = size
+        while left:
+            if not self._buffer:
+                data = self._port.read(p.PAYLOAD_IDLE_TIMEOUT_S)
+                if not data:
+                    raise p.ProtocolError("timeout", f"payload stalled with {left} of {size} bytes missing")
+                self._buffer += data
+            piece = bytes(self._buffer[:left])
+            del self._buffer[:len(piece)]
+            left -= len(piece)
+            yield piece
+
+
+class ConsoleServer:
+    def __init__(self, port: Port, output: Output, files: FileStore, runtime: Runtime) -> None:
+        self._reader = _Reader(port)
+        self._output = output
+        self._files = files
+        self._runtime = runtime
+
+    def serve(self) -> None:
+        """Serves requests until the port closes (PortClosed propagates)."""
+        while True:
+            line = self._reader.line(p.LINE_MAX)
+            if line is None:
+                self._output.line(f"console: error: line longer than {p.LINE_MAX} bytes discarded")
+            elif line.startswith(p.MARKER):
+                self._request(line)
+            elif line.strip():
+                self._repl(line)
+
+    def _repl(self, line: bytes) -> None:
+        try:
+            self._runtime.submit(None, line)
+        except p.ProtocolError as error:
+            self._output.line(f"console: error: {error.message}")
+
+    def _request(self, line: bytes) -> None:
+        tag = p.NO_TAG
+        try:
+            if len(line) + 1 > p.HEADER_MAX:
+                raise p.ProtocolError("bad-frame", f"header longer than {p.HEADER_MAX} bytes")
+            request = p.parse_request(line)
+            tag = request.tag
+            getattr(self, "_do_" + request.word)(tag, *request.args)
+        except p.ProtocolError as error:
+            self._output.raw(p.encode_error(error.tag if error.tag != p.NO_TAG else tag,
+                                            error.code, error.message))
+
+    def _ok(self, tag: str, *args: object) -> None:
+        self._output.raw(p.encode_reply(tag, p.OK, *args))
+
+    def _receive(self, tag: str, size: int, crc: int, sink) -> None:
+        """Asks for a payload (READY) and feeds it to `sink`; raises on a CRC mismatch."""
+        self._output.raw(p.encode_reply(tag, p.READY))
+        actual = 0
+        try:
+            for piece in self._reader.payload(size):
+                actual = p.crc32(piece, actual)
+                sink(piece)
+        except p.ProtocolError as error:
+            raise p.ProtocolError(error.code, error.message, tag) from None
+        if actual != crc:
+            raise p.ProtocolError("crc", f"crc32 of the data is {actual:08x}, the header said {crc:08x}", tag)
+
+    # -- commands ---------------------------------------------------------------------
+
+    def _do_hello(self, tag: str) -> None:
+        self._ok(tag, self._runtime.version, p.PROTOCOL_VERSION)
+
+    def _do_put(self, tag: str, path: str, size: str, crc: str) -> None:
+        size_n, crc_n = p.parse_size(size, p.FILE_MAX, tag), p.parse_crc(crc, tag)
+        upload = self._files.begin_upload(path, tag)
+        try:
+            self._receive(tag, size_n, crc_n, upload.write)
+            upload.commit()
+        except BaseException:
+            upload.abandon()
+            raise
+        self._ok(tag, size_n, f"{crc_n:08x}")
+
+    def _do_get(self, tag: str, path: str) -> None:
+        self._output.raw(p.encode_data(tag, self._files.read(path, tag)))
+
+    def _do_ls(self, tag: str, path: str | None = None) -> None:
+        self._output.raw(p.encode_data(tag, self._files.listing(path, tag)))
+
+    def _do_rm(self, tag: str, path: str) -> None:
+        self._files.remove(path, tag)
+        self._ok(tag)
+
+    def _do_run(self, tag: str, path: str) -> None:
+        script = self._files.path(path, tag)
+        if not script.is_file():
+            raise p.ProtocolError("not-found", f"no file {path}", tag)
+        self._runtime.run(str(script))
+        self._ok(tag)
+
+    def _do_restart(self, tag: str) -> None:
+        self._runtime.run(None)
+        self._ok(tag)
+
+    def _do_eval(self, tag: str, size: str, crc: str) -> None:
+        size_n, crc_n = p.parse_size(size, p.EVAL_MAX, tag), p.parse_crc(crc, tag)
+        source = bytearray()
+        self._receive(tag, size_n, crc_n, source.extend)
+        self._runtime.submit(tag, bytes(source))
+
+    def _do_describe(self, tag: str) -> None:
+        self._runtime.submit(tag, DESCRIBE_SOURCE.encode())

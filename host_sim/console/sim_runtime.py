@@ -1,0 +1,111 @@
+"""The simulated board behind a console: runs the boot script in a Simulator on its own
+thread (the Lua task), restarts it on request, and is the `console` link the
+Simulator's rtos.console_read/console_reply use (docs/rtos-contract.md, *Console*)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from ..simulator import VERSION, Simulator
+from . import protocol as p
+from .server import Output
+
+STOP_TIMEOUT_S = 5.0  # how long a restart waits for the running script to stop
+
+
+class SimulatedRuntime:
+    """One Lua runtime at a time, like the firmware's Lua task, plus the one-slot
+    inbox through which the console hands requests to it."""
+
+    version = f"LuaSys-{VERSION}"
+
+    def __init__(self, output: Output, boot_script: Path, simulator_options: dict | None = None) -> None:
+        self._output = output
+        self._boot_script = boot_script
+        self._options = simulator_options or {}
+        self._sim: Simulator | None = None
+        self._thread: threading.Thread | None = None
+        self._slot = threading.Condition()
+        self._pending: tuple[str | None, bytes] | None = None
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def boot(self) -> None:
+        """A reset: the banner, then the boot script in a fresh runtime."""
+        self._stop()
+        self._output.raw(p.banner(self.version))
+        self._start(self._boot_script)
+
+    def run(self, script: str | None) -> None:
+        self._stop()
+        self._start(Path(script) if script else self._boot_script)
+
+    def shutdown(self) -> None:
+        self._stop()
+
+    def _start(self, script: Path) -> None:
+        sim = Simulator(virtual_time=False, output=self._output.line, console=self, **self._options)
+        self._sim = sim
+        self._thread = threading.Thread(target=self._run_script, args=(sim, script), daemon=True,
+                                         name="lua")
+        self._thread.start()
+
+    def _stop(self) -> None:
+        if self._sim is None:
+            return
+        self._sim.stop()
+        self._thread.join(STOP_TIMEOUT_S)
+        if self._thread.is_alive():
+            raise p.ProtocolError("busy", "the running script did not stop (a task that never yields?)")
+        self._sim = None
+        with self._slot:
+            self._pending = None
+            self._slot.notify_all()
+
+    def _run_script(self, sim: Simulator, script: Path) -> None:
+        result = sim.run_file(script)
+        if result.status == "error":
+            self._output.line(result.error)
+            self._output.line(f"luasys: {script.name} ended with an error (traceback above)")
+        elif result.status == "reboot":
+            self._output.line("luasys: rtos.reboot()")
+            threading.Thread(target=self.boot, daemon=True).start()
+        elif result.status == "returned":
+            self._output.line(f"luasys: {script.name} finished")
+
+    # -- the console link ---------------------------------------------------------------
+
+    def submit(self, tag: str | None, source: bytes) -> None:
+        """Hands a request to the Lua loop: waits for the slot, posts SYS_CONSOLE."""
+        sim = self._sim
+        if sim is None or not self._thread.is_alive():
+            raise p.ProtocolError("no-runtime", "no script is running (use run or restart)", tag or p.NO_TAG)
+        with self._slot:
+            if not self._slot.wait_for(lambda: self._pending is None, p.READY_TIMEOUT_S):
+                raise p.ProtocolError("busy", "the Lua loop has not taken the previous request", tag or p.NO_TAG)
+            self._pending = (tag, source)
+        if not sim.post("SYS_CONSOLE"):
+            with self._slot:
+                self._pending = None
+                self._slot.notify_all()
+            raise p.ProtocolError("busy", "the message queue is full", tag or p.NO_TAG)
+
+    def read(self) -> tuple[bytes | None, bytes] | None:
+        """rtos.console_read: the pending request (tag or nil, source), or nil."""
+        with self._slot:
+            pending, self._pending = self._pending, None
+            self._slot.notify_all()
+        if pending is None:
+            return None
+        tag, source = pending
+        return (tag.encode() if tag else None, source)
+
+    def reply(self, tag: bytes, ok: bool, text: bytes) -> bool:
+        """rtos.console_reply: answers a tool's request."""
+        tag_text = tag.decode("ascii", "replace")
+        if ok:
+            self._output.raw(p.encode_data(tag_text, text))
+        else:
+            self._output.raw(p.encode_error(tag_text, "lua", text.decode("utf-8", "replace")))
+        return True
