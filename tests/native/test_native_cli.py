@@ -126,10 +126,10 @@ def test_timer_slots_run_out_with_an_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("call,message", [
     ("rtos.timer_start(1, -5)", "rtos.timer_start: argument #2 'ms' must be an integer >= 1 (got -5)"),
-    ("rtos.timer_start(0, 5)", "rtos.timer_start: argument #1 'id' must be an integer in 1..2147483647 (got 0)"),
+    ("rtos.timer_start(0, 5)", "rtos.timer_start: argument #1 'id' must be an integer 1..2147483647 (got 0)"),
     ("rtos.timer_start(1, 5, -2)", "rtos.timer_start: argument #3 'repeat' must be an integer >= -1 (got -2)"),
     ("rtos.timer_start(1, 1.5)", "rtos.timer_start: argument #2 'ms' must be an integer >= 1 (got 1.5)"),
-    ("rtos.timer_stop('a')", "rtos.timer_stop: argument #1 'id' must be an integer in 1..2147483647 (got \"a\")"),
+    ("rtos.timer_stop('a')", "rtos.timer_stop: argument #1 'id' must be an integer 1..2147483647 (got \"a\")"),
     ("rtos.receive()", "rtos.receive: argument #1 'timeout' must be an integer >= 0 or rtos.INF_TIMEOUT (got no value)"),
     ("rtos.post('x', 1, 2, 3, 4, 5)", "rtos.post: too many arguments (5 > 4)"),
     ("rtos.post(('a'):rep(16))", "rtos.post: argument #1 'name' must be a string of 1..15 bytes"),

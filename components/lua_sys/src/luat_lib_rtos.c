@@ -77,7 +77,7 @@ static lua_Integer check_range(lua_State *L, const char *fn, int idx, const char
 static uint32_t check_timer_id(lua_State *L, const char *fn)
 {
     return (uint32_t)check_range(L, fn, 1, "id", 1, RTOS_INT_MAX,
-                                 "must be an integer in 1..2147483647");
+                                 "must be an integer 1..2147483647");
 }
 
 /* Values that may not fit a 32-bit lua_Integer (LUA_32BITS builds) become floats. */
