@@ -20,20 +20,20 @@ esp_err_t lua_sys_init(void)
     if (err != ESP_OK) {
         return err;
     }
-    taskENTER_CRITICAL(&s_lock);
+    portENTER_CRITICAL(&s_lock);
     bool need_done = s_done == NULL;
-    taskEXIT_CRITICAL(&s_lock);
+    portEXIT_CRITICAL(&s_lock);
     if (need_done) {
         QueueHandle_t q = xQueueCreate(1, sizeof(lua_sys_exit_t));
         if (q == NULL) {
             return ESP_ERR_NO_MEM;
         }
-        taskENTER_CRITICAL(&s_lock);
+        portENTER_CRITICAL(&s_lock);
         if (s_done == NULL) {
             s_done = q;
             q = NULL;
         }
-        taskEXIT_CRITICAL(&s_lock);
+        portEXIT_CRITICAL(&s_lock);
         if (q != NULL) {
             vQueueDelete(q); /* another task initialised first */
         }
@@ -45,9 +45,9 @@ static void lua_sys_task(void *arg)
 {
     (void)arg;
     lua_sys_exit_t exit = luat_runtime_run(&s_config);
-    taskENTER_CRITICAL(&s_lock);
+    portENTER_CRITICAL(&s_lock);
     s_running = false;
-    taskEXIT_CRITICAL(&s_lock);
+    portEXIT_CRITICAL(&s_lock);
     /* Cannot fail: lua_sys_start() emptied the mailbox and runs are serial. */
     (void)xQueueSend(s_done, &exit, 0);
     vTaskDelete(NULL);
@@ -62,10 +62,10 @@ esp_err_t lua_sys_start(const lua_sys_config_t *config)
     if (err != ESP_OK) {
         return err;
     }
-    taskENTER_CRITICAL(&s_lock);
+    portENTER_CRITICAL(&s_lock);
     bool busy = s_running;
     s_running = true;
-    taskEXIT_CRITICAL(&s_lock);
+    portEXIT_CRITICAL(&s_lock);
     if (busy) {
         return ESP_ERR_INVALID_STATE;
     }
@@ -75,9 +75,9 @@ esp_err_t lua_sys_start(const lua_sys_config_t *config)
     luat_runtime_clear_stop();
     if (xTaskCreatePinnedToCore(lua_sys_task, "lua_sys", config->task_stack_size, NULL,
                                 config->task_priority, NULL, config->task_core_id) != pdPASS) {
-        taskENTER_CRITICAL(&s_lock);
+        portENTER_CRITICAL(&s_lock);
         s_running = false;
-        taskEXIT_CRITICAL(&s_lock);
+        portEXIT_CRITICAL(&s_lock);
         return ESP_ERR_NO_MEM;
     }
     return ESP_OK;
@@ -85,9 +85,9 @@ esp_err_t lua_sys_start(const lua_sys_config_t *config)
 
 esp_err_t lua_sys_stop(void)
 {
-    taskENTER_CRITICAL(&s_lock);
+    portENTER_CRITICAL(&s_lock);
     bool running = s_running;
-    taskEXIT_CRITICAL(&s_lock);
+    portEXIT_CRITICAL(&s_lock);
     if (!running) {
         return ESP_ERR_INVALID_STATE;
     }

@@ -56,9 +56,9 @@ static void timer_callback(TimerHandle_t handle)
     uint32_t seq = (uint32_t)(tid >> SLOT_BITS) & SEQ_MASK;
     timer_slot_t *slot = &s_slots[slot_index];
 
-    taskENTER_CRITICAL(&s_lock);
+    portENTER_CRITICAL(&s_lock);
     if (slot->seq != seq || slot->state != SLOT_ACTIVE) {
-        taskEXIT_CRITICAL(&s_lock);
+        portEXIT_CRITICAL(&s_lock);
         return;
     }
     if (slot->remaining > 0) {
@@ -73,17 +73,17 @@ static void timer_callback(TimerHandle_t handle)
     if (last) {
         slot->state = SLOT_DRAINING;
     }
-    taskEXIT_CRITICAL(&s_lock);
+    portEXIT_CRITICAL(&s_lock);
 
     /* A full queue drops the firing; it is counted there like any post. */
     esp_err_t err = luat_msgbus_post(&msg);
     if (last) {
         if (err != ESP_OK) {
-            taskENTER_CRITICAL(&s_lock);
+            portENTER_CRITICAL(&s_lock);
             if (slot->seq == seq && slot->state == SLOT_DRAINING) {
                 slot->state = SLOT_FREE; /* nothing left to drain */
             }
-            taskEXIT_CRITICAL(&s_lock);
+            portEXIT_CRITICAL(&s_lock);
         }
         /* Quiets an auto-reload timer early; if the command queue is full the
          * extra firings are ignored above and the handle is deleted on reuse. */
@@ -115,7 +115,7 @@ static TimerHandle_t cancel_locked(timer_slot_t *slot)
 static bool cancel_id(uint32_t id, TimerHandle_t handles[CONFIG_LUA_SYS_TIMER_COUNT])
 {
     bool was_active = false;
-    taskENTER_CRITICAL(&s_lock);
+    portENTER_CRITICAL(&s_lock);
     for (int i = 0; i < CONFIG_LUA_SYS_TIMER_COUNT; i++) {
         timer_slot_t *slot = &s_slots[i];
         handles[i] = NULL;
@@ -124,7 +124,7 @@ static bool cancel_id(uint32_t id, TimerHandle_t handles[CONFIG_LUA_SYS_TIMER_CO
             handles[i] = cancel_locked(slot);
         }
     }
-    taskEXIT_CRITICAL(&s_lock);
+    portEXIT_CRITICAL(&s_lock);
     return was_active;
 }
 
@@ -144,7 +144,7 @@ esp_err_t luat_timer_start(uint32_t id, uint32_t ms, int32_t count)
     int index = -1;
     TimerHandle_t stale = NULL;
     uint32_t seq = 0;
-    taskENTER_CRITICAL(&s_lock);
+    portENTER_CRITICAL(&s_lock);
     for (int i = 0; i < CONFIG_LUA_SYS_TIMER_COUNT; i++) {
         if (s_slots[i].state == SLOT_FREE) {
             index = i;
@@ -159,7 +159,7 @@ esp_err_t luat_timer_start(uint32_t id, uint32_t ms, int32_t count)
             break;
         }
     }
-    taskEXIT_CRITICAL(&s_lock);
+    portEXIT_CRITICAL(&s_lock);
     if (index < 0) {
         return ESP_ERR_NO_MEM;
     }
@@ -171,13 +171,13 @@ esp_err_t luat_timer_start(uint32_t id, uint32_t ms, int32_t count)
         release_handle(handle);
         handle = NULL;
     }
-    taskENTER_CRITICAL(&s_lock);
+    portENTER_CRITICAL(&s_lock);
     if (handle == NULL) {
         s_slots[index].state = SLOT_FREE;
     } else {
         s_slots[index].handle = handle;
     }
-    taskEXIT_CRITICAL(&s_lock);
+    portEXIT_CRITICAL(&s_lock);
     return handle == NULL ? ESP_FAIL : ESP_OK;
 }
 
@@ -197,12 +197,12 @@ bool luat_timer_accept(const luat_msg_t *msg)
     }
     timer_slot_t *slot = &s_slots[index];
     TimerHandle_t finished = NULL;
-    taskENTER_CRITICAL(&s_lock);
+    portENTER_CRITICAL(&s_lock);
     bool current = slot->state != SLOT_FREE && slot->seq == msg->u.timer.seq;
     if (current && msg->u.timer.remaining == 0) {
         finished = cancel_locked(slot);
     }
-    taskEXIT_CRITICAL(&s_lock);
+    portEXIT_CRITICAL(&s_lock);
     release_handle(finished);
     return current;
 }
@@ -210,21 +210,21 @@ bool luat_timer_accept(const luat_msg_t *msg)
 uint32_t luat_timer_active_count(void)
 {
     uint32_t n = 0;
-    taskENTER_CRITICAL(&s_lock);
+    portENTER_CRITICAL(&s_lock);
     for (int i = 0; i < CONFIG_LUA_SYS_TIMER_COUNT; i++) {
         n += s_slots[i].state == SLOT_ACTIVE;
     }
-    taskEXIT_CRITICAL(&s_lock);
+    portEXIT_CRITICAL(&s_lock);
     return n;
 }
 
 void luat_timer_stop_all(void)
 {
     TimerHandle_t handles[CONFIG_LUA_SYS_TIMER_COUNT];
-    taskENTER_CRITICAL(&s_lock);
+    portENTER_CRITICAL(&s_lock);
     for (int i = 0; i < CONFIG_LUA_SYS_TIMER_COUNT; i++) {
         handles[i] = cancel_locked(&s_slots[i]);
     }
-    taskEXIT_CRITICAL(&s_lock);
+    portEXIT_CRITICAL(&s_lock);
     release_handles(handles);
 }
