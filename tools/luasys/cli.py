@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from . import sim_command
+from . import files_commands, monitor_command, native_command, repl_command, run_commands, sim_command
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="luasys", description="Develop, simulate and test LuaSys firmware.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sim_command.register(commands)
+    files_commands.register(commands)
+    run_commands.register(commands)
+    repl_command.register(commands)
+    monitor_command.register(commands)
+    native_command.register(commands)
     return parser
 
 

@@ -1,0 +1,186 @@
+"""The host side of the console protocol (docs/console-protocol.md): one request at a
+time, replies matched by tag, program output passed through to `on_output`."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from itertools import count
+from typing import Callable
+
+from host_sim.console import protocol as p
+
+from .transport import Transport
+
+CHUNK = 1024  # bytes written between progress updates
+Progress = Callable[[int], None]
+
+
+class ConsoleError(Exception):
+    """The device answered ERR; `code` is the protocol's error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{message} ({code})")
+        self.code, self.message = code, message
+
+
+class ConsoleClient:
+    def __init__(self, transport: Transport, on_output: Callable[[bytes], None], timeout_s: float = 10.0) -> None:
+        self._transport = transport
+        self._on_output = on_output
+        self.timeout_s = timeout_s
+        self._buffer = bytearray()
+        # A random prefix keeps this client's tags apart from an earlier client's.
+        self._tags = (f"{secrets.randbelow(0x10000):04x}{n:x}"[-8:] for n in count())
+
+    # -- connection ---------------------------------------------------------------------
+
+    def hello(self, timeout_s: float | None = None, retry_s: float = 1.0) -> str:
+        """Waits until the device answers (it may be booting); returns its version."""
+        deadline = time.monotonic() + (timeout_s or self.timeout_s)
+        while True:
+            tag = next(self._tags)
+            self._transport.write(p.encode_request(tag, "hello"))
+            try:
+                frame, _ = self._reply(tag, min(deadline, time.monotonic() + retry_s))
+                return frame.args[0]
+            except TimeoutError:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError("the device did not answer (is the port right, the console running?)") from None
+
+    def wait_banner(self, timeout_s: float | None = None) -> bytes:
+        """Waits for the boot banner; returns it."""
+        deadline = time.monotonic() + (timeout_s or self.timeout_s)
+        while True:
+            line = self._line(deadline)
+            match = p.BANNER_RE.search(line)
+            if match:
+                return match.group(0)
+            self._on_output(line)
+
+    def pump(self, timeout_s: float) -> None:
+        """Passes program output through for `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        try:
+            while True:
+                self._on_output(self._line(deadline))
+        except TimeoutError:
+            pass
+
+    # -- commands -----------------------------------------------------------------------
+
+    def send_line(self, line: str) -> None:
+        """A REPL line, as a person types it; its output arrives as program output."""
+        data = line.encode()
+        if len(data) > p.LINE_MAX or b"\n" in data or data.startswith(p.MARKER):
+            raise ValueError(f"a REPL line is one line of at most {p.LINE_MAX} bytes")
+        self._transport.write(data + b"\n")
+
+    def put(self, path: str, data: bytes, progress: Progress | None = None) -> None:
+        tag = next(self._tags)
+        self._request(tag, "put", p.check_path(path), len(data), f"{p.crc32(data):08x}")
+        self._expect(tag, p.READY)
+        for start in range(0, len(data), CHUNK):
+            piece = data[start:start + CHUNK]
+            self._transport.write(piece)
+            if progress:
+                progress(len(piece))
+        self._expect(tag, p.OK)
+
+    def get(self, path: str, progress: Progress | None = None) -> bytes:
+        tag = next(self._tags)
+        self._request(tag, "get", p.check_path(path))
+        return self._expect(tag, p.DATA, progress)[1]
+
+    def ls(self, path: str | None = None) -> list[tuple[int, str]]:
+        tag = next(self._tags)
+        self._request(tag, "ls", *([p.check_path(path)] if path else []))
+        listing = self._expect(tag, p.DATA)[1].decode()
+        return [(int(size), name) for size, name in (line.split(" ", 1) for line in listing.splitlines())]
+
+    def rm(self, path: str) -> None:
+        self._simple("rm", p.check_path(path))
+
+    def run(self, path: str) -> None:
+        self._simple("run", p.check_path(path))
+
+    def restart(self) -> None:
+        self._simple("restart")
+
+    def eval(self, source: str) -> str:
+        """Runs Lua in the device's loop, as a task; returns its values as text."""
+        tag, data = next(self._tags), source.encode()
+        self._request(tag, "eval", len(data), f"{p.crc32(data):08x}")
+        self._expect(tag, p.READY)
+        self._transport.write(data)
+        return self._expect(tag, p.DATA)[1].decode("utf-8", "replace")
+
+    def describe(self) -> str:
+        tag = next(self._tags)
+        self._request(tag, "describe")
+        return self._expect(tag, p.DATA)[1].decode("utf-8", "replace")
+
+    # -- the wire ---------------------------------------------------------------------
+
+    def _simple(self, verb: str, *args: str) -> None:
+        tag = next(self._tags)
+        self._request(tag, verb, *args)
+        self._expect(tag, p.OK)
+
+    def _request(self, tag: str, verb: str, *args: object) -> None:
+        self._transport.write(p.encode_request(tag, verb, *args))
+
+    def _expect(self, tag: str, status: str, progress: Progress | None = None) -> tuple[p.Frame, bytes]:
+        frame, payload = self._reply(tag, time.monotonic() + self.timeout_s, progress)
+        if frame.word == p.ERR:
+            code = frame.args[0] if frame.args else "?"
+            raise ConsoleError(code, " ".join(frame.args[1:]))
+        if frame.word != status:
+            raise ConsoleError("bad-frame", f"expected {status}, the device answered {frame.word}")
+        return frame, payload
+
+    def _reply(self, tag: str, deadline: float, progress: Progress | None = None) -> tuple[p.Frame, bytes]:
+        """The next reply to `tag` (and its payload); other lines are program output,
+        and replies to other tags are stale (from an abandoned request) and skipped."""
+        while True:
+            line = self._line(deadline)
+            if not line.startswith(p.MARKER):
+                self._on_output(line)
+                continue
+            try:
+                frame = p.parse_reply(line)
+            except p.ProtocolError:
+                self._on_output(line)
+                continue
+            payload = self._payload(frame, deadline, progress) if frame.word == p.DATA else b""
+            if frame.tag == tag:
+                return frame, payload
+
+    def _payload(self, frame: p.Frame, deadline: float, progress: Progress | None) -> bytes:
+        size, crc = int(frame.args[0]), int(frame.args[1], 16)
+        while len(self._buffer) < size:
+            before = len(self._buffer)
+            self._fill(deadline)
+            if progress:
+                progress(min(len(self._buffer), size) - before)
+        payload = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        if p.crc32(payload) != crc:
+            raise ConsoleError("crc", f"the reply's data has crc32 {p.crc32(payload):08x}, its header said {crc:08x}")
+        return payload
+
+    def _line(self, deadline: float) -> bytes:
+        """The next line, its line end included."""
+        while True:
+            end = self._buffer.find(b"\n")
+            if end >= 0:
+                line = bytes(self._buffer[:end + 1])
+                del self._buffer[:end + 1]
+                return line
+            self._fill(deadline)
+
+    def _fill(self, deadline: float) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("no reply from the device in time")
+        self._buffer += self._transport.read(min(left, 0.5))

@@ -1,0 +1,46 @@
+"""`luasys native --serial`: the native host build's console on a pty, so that the
+same tools and device tests reach it as they reach a board or the simulator."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from host_sim.console.pty_port import PtyPort
+from host_sim.console.serial_device import native_session, serve_forever
+
+from .transport import NATIVE_BINARY
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("native", help="serve the native build's console on a pty",
+                            description="Run build/native/luasys-native with its console relayed to a "
+                                        "pseudo-terminal; print the pty's path. Each open of the port "
+                                        "starts the program afresh, as a board resets.")
+    p.add_argument("--serial", action="store_true", required=True, help="serve on a pty (the only mode)")
+    p.add_argument("--fs", metavar="DIR",
+                   help="the directory standing in for the device's filesystem (default: a new temporary one)")
+    p.add_argument("--binary", default=os.environ.get("LUASYS_NATIVE", str(NATIVE_BINARY)),
+                   help="the native executable (default build/native/luasys-native, env LUASYS_NATIVE)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not Path(args.binary).is_file():
+        print(f"luasys native: {args.binary} not found; build it: cmake -S host_sim/native -B build/native "
+              "&& cmake --build build/native", file=sys.stderr)
+        return 2
+    fs = Path(args.fs or tempfile.mkdtemp(prefix="luasys-fs-")).resolve()
+    fs.mkdir(parents=True, exist_ok=True)
+    port = PtyPort()
+    print(port.name, flush=True)
+    print(f"luasys native: console on {port.name}, filesystem {fs}", file=sys.stderr, flush=True)
+    try:
+        serve_forever(port, native_session([args.binary, "--console", "--fs", str(fs)]))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        port.close()

@@ -1,0 +1,58 @@
+"""`luasys run`, `restart`, `describe`, `eval`: the device's Lua runtime over the console."""
+
+from __future__ import annotations
+
+import argparse
+
+from . import connection
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("run", help="run a script on the device and show its output",
+                            description="Restart the Lua runtime with a script that is on the device "
+                                        "(push it first), then print what it prints.")
+    p.add_argument("remote", help="script path on the device, e.g. main.lua")
+    p.add_argument("--for", dest="duration", type=float, metavar="SECONDS",
+                   help="stop showing output after this long (default: until Ctrl-C)")
+    connection.add_arguments(p)
+    p.set_defaults(run=run)
+
+    p = commands.add_parser("restart", help="restart the device's Lua runtime",
+                            description="Stop the running script and start the boot script (main.lua) afresh.")
+    connection.add_arguments(p)
+    p.set_defaults(run=restart)
+
+    p = commands.add_parser("describe", help="show the device's tasks, timers and counters",
+                            description="Print what the running Lua runtime is doing: version, clock, "
+                                        "heap, and sys.describe() or sys.stats().")
+    connection.add_arguments(p)
+    p.set_defaults(run=describe)
+
+    p = commands.add_parser("eval", help="run a Lua snippet in the device's loop",
+                            description="Run Lua inside the running event loop, as a task; print its values.")
+    p.add_argument("source", help='Lua code, e.g. "sys.stats().tasks_live"')
+    connection.add_arguments(p)
+    p.set_defaults(run=evaluate)
+
+
+def run(args: argparse.Namespace) -> int:
+    def body(client) -> None:
+        client.run(args.remote)
+        client.pump(args.duration if args.duration is not None else float("inf"))
+    return connection.run_command(args, body, show_output=True)
+
+
+def restart(args: argparse.Namespace) -> int:
+    return connection.run_command(args, lambda client: client.restart())
+
+
+def describe(args: argparse.Namespace) -> int:
+    return connection.run_command(args, lambda client: print(client.describe()))
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    def body(client) -> None:
+        text = client.eval(args.source)
+        if text:
+            print(text)
+    return connection.run_command(args, body)

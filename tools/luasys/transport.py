@@ -1,0 +1,83 @@
+"""How `luasys` reaches a console: a serial port (a board, or a simulator's pty) or a
+child process's stdin/stdout (the native build). Commands see only `Transport`."""
+
+from __future__ import annotations
+
+import os
+import queue
+import shlex
+import subprocess
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import serial
+
+REPO = Path(__file__).resolve().parent.parent.parent
+NATIVE_BINARY = REPO / "build" / "native" / "luasys-native"
+
+
+class Transport(Protocol):
+    def read(self, timeout_s: float) -> bytes:
+        """Some bytes, or b"" when `timeout_s` passes first."""
+    def write(self, data: bytes) -> None: ...
+    def close(self) -> None: ...
+
+
+class SerialTransport:
+    def __init__(self, port: str, baud: int) -> None:
+        self._serial = serial.Serial(port, baud, timeout=0)
+
+    def read(self, timeout_s: float) -> bytes:
+        self._serial.timeout = timeout_s
+        return self._serial.read(max(1, self._serial.in_waiting))
+
+    def write(self, data: bytes) -> None:
+        self._serial.write(data)
+        self._serial.flush()
+
+    def close(self) -> None:
+        self._serial.close()
+
+
+class ProcessTransport:
+    """A child process whose console is its stdin/stdout (stderr merged, like a UART)."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self._child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, bufsize=0)
+        self._chunks: queue.Queue[bytes] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True, name="console-reader").start()
+
+    def _pump(self) -> None:
+        for chunk in iter(lambda: os.read(self._child.stdout.fileno(), 4096), b""):
+            self._chunks.put(chunk)
+
+    def read(self, timeout_s: float) -> bytes:
+        try:
+            return self._chunks.get(timeout=timeout_s)
+        except queue.Empty:
+            return b""
+
+    def write(self, data: bytes) -> None:
+        self._child.stdin.write(data)
+
+    def close(self) -> None:
+        self._child.stdin.close()
+        try:
+            self._child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._child.kill()
+            self._child.wait()
+
+
+def open_transport(port: str, baud: int = 115200, fs: str = "fs") -> Transport:
+    """`native` runs the native build with its console on stdio and `fs` as its
+    filesystem; `exec:COMMAND` runs any command that speaks the console on stdio;
+    anything else is a serial port (a pty from `luasys sim --serial` included)."""
+    if port == "native":
+        binary = os.environ.get("LUASYS_NATIVE", str(NATIVE_BINARY))
+        return ProcessTransport([binary, "--console", "--fs", fs])
+    if port.startswith("exec:"):
+        return ProcessTransport(shlex.split(port[len("exec:"):]))
+    return SerialTransport(port, baud)
