@@ -1,6 +1,9 @@
 #include "luasys_app.h"
 
+#include <stdio.h>
+
 #include "esp_log.h"
+#include "lua_sys_console.h"
 
 static const char *TAG = "luasys";
 
@@ -23,4 +26,14 @@ lua_sys_exit_t luasys_app_run(const lua_sys_config_t *config)
         ESP_LOGE(TAG, "%s ended with an error (traceback above)", config->script_path);
     }
     return exit;
+}
+
+void luasys_app_serve(lua_sys_config_t *config)
+{
+    static char script[192];
+    snprintf(script, sizeof script, "%s", config->script_path);
+    do {
+        config->script_path = script;
+        (void)luasys_app_run(config);
+    } while (lua_sys_console_next_run(script, sizeof script));
 }

@@ -8,3 +8,8 @@
 /* Starts the runtime with `config`, waits for the script to end and logs the
  * outcome (a script error has already been logged with its traceback). */
 lua_sys_exit_t luasys_app_run(const lua_sys_config_t *config);
+
+/* With a console: runs the boot script (config->script_path), then whatever the
+ * console's run/restart ask for, until the console's input ends. Call
+ * lua_sys_console_start() first. */
+void luasys_app_serve(lua_sys_config_t *config);

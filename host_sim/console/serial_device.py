@@ -37,7 +37,7 @@ def simulator_session(files: FileStore, boot_script: Path, simulator_options: di
         try:
             ConsoleServer(port, output, files, runtime).serve()
         finally:
-            runtime.shutdown()
+            runtime.stop()
     return session
 
 

@@ -24,7 +24,8 @@ class Runtime(Protocol):
 
     version: str
     def submit(self, tag: str | None, source: bytes) -> None: ...   # raises ProtocolError
-    def run(self, script: str | None) -> None: ...                  # None: the boot script
+    def stop(self) -> None: ...                                     # raises ProtocolError
+    def start(self, script: str | None) -> None: ...                # None: the boot script
 
 
 class Output:
@@ -164,12 +165,19 @@ class ConsoleServer:
         script = self._files.path(path, tag)
         if not script.is_file():
             raise p.ProtocolError("not-found", f"no file {path}", tag)
-        self._runtime.run(str(script))
-        self._ok(tag)
+        self._restart(tag, str(script))
 
     def _do_restart(self, tag: str) -> None:
-        self._runtime.run(None)
+        self._restart(tag, None)
+
+    def _restart(self, tag: str, script: str | None) -> None:
+        """OK comes between the old run's end and the new run's first output."""
+        try:
+            self._runtime.stop()
+        except p.ProtocolError as error:
+            raise p.ProtocolError(error.code, error.message, tag) from None
         self._ok(tag)
+        self._runtime.start(script)
 
     def _do_eval(self, tag: str, size: str, crc: str) -> None:
         size_n, crc_n = p.parse_size(size, p.EVAL_MAX, tag), p.parse_crc(crc, tag)

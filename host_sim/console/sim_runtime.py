@@ -33,25 +33,21 @@ class SimulatedRuntime:
 
     def boot(self) -> None:
         """A reset: the banner, then the boot script in a fresh runtime."""
-        self._stop()
+        self.stop()
         self._output.raw(p.banner(self.version))
-        self._start(self._boot_script)
+        self.start(None)
 
-    def run(self, script: str | None) -> None:
-        self._stop()
-        self._start(Path(script) if script else self._boot_script)
-
-    def shutdown(self) -> None:
-        self._stop()
-
-    def _start(self, script: Path) -> None:
+    def start(self, script: str | None) -> None:
+        """Starts `script` (None: the boot script); call stop() first."""
+        script = Path(script) if script else self._boot_script
         sim = Simulator(virtual_time=False, output=self._output.line, console=self, **self._options)
         self._sim = sim
         self._thread = threading.Thread(target=self._run_script, args=(sim, script), daemon=True,
                                          name="lua")
         self._thread.start()
 
-    def _stop(self) -> None:
+    def stop(self) -> None:
+        """Ends the current run, if any."""
         if self._sim is None:
             return
         self._sim.stop()

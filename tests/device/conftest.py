@@ -18,7 +18,7 @@ import pytest
 from backends import native_binary
 from dut_console import DutConsole
 
-PC_DEVICES = ["sim"]
+PC_DEVICES = ["sim", "native"]
 
 
 def _user_named_device(config: pytest.Config) -> bool:

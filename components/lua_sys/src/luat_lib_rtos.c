@@ -12,6 +12,7 @@
 #include "freertos/task.h"
 #include "lauxlib.h"
 #include "lua_sys.h"
+#include "lua_sys_console_lua.h"
 #include "luat_msgbus.h"
 #include "luat_runtime.h"
 #include "luat_ticks.h"
@@ -340,6 +341,8 @@ int luaopen_rtos(lua_State *L)
         { "meminfo", rtos_meminfo },
         { "version", rtos_version },
         { "reboot", rtos_reboot },
+        { "console_read", lua_sys_console_lua_read },
+        { "console_reply", lua_sys_console_lua_reply },
         { NULL, NULL },
     };
     luaL_newlib(L, funcs);

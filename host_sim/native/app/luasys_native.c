@@ -2,6 +2,12 @@
  * luasys-native: the firmware's Lua runtime as a Linux program.
  *
  *   luasys-native [--exit-when-idle] [--memory-limit KB] [--restart-on-reboot] SCRIPT
+ *   luasys-native --console [--fs DIR] [--memory-limit KB] [SCRIPT]
+ *
+ * With --console the program serves the device console on stdin/stdout
+ * (docs/console-protocol.md), DIR (default ".") stands in for the device's
+ * filesystem, SCRIPT defaults to DIR/main.lua, and the program runs until its
+ * stdin closes.
  *
  * Exit status: 0 when the script's main chunk returns, 1 after an uncaught
  * error (traceback on stderr), 2 for bad usage, 3 on rtos.reboot() (with
@@ -13,7 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <limits.h>
+
 #include "esp_system.h"
+#include "lua_sys_console.h"
 #include "luasys_app.h"
 
 static char **s_argv;
@@ -25,10 +34,41 @@ static void reexec_on_restart(void)
     fprintf(stderr, "luasys-native: cannot restart: %s\n", strerror(errno));
 }
 
+static int usage(void);
+
+/* The console is a source of messages, so --exit-when-idle does not apply. */
+static int serve_console(lua_sys_config_t *config, const char *fs_root)
+{
+    static char boot_script[PATH_MAX];
+    if (config->exit_when_idle) {
+        return usage();
+    }
+    snprintf(boot_script, sizeof boot_script, "%s/main.lua", fs_root);
+    if (config->script_path == NULL) {
+        config->script_path = boot_script;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    lua_sys_console_config_t console = {
+        .io = lua_sys_console_stdio(),
+        .fs_root = fs_root,
+        .boot_script = config->script_path,
+        .task_stack_size = 16384,
+        .task_priority = 5,
+    };
+    esp_err_t err = lua_sys_console_start(&console);
+    if (err != ESP_OK) {
+        fprintf(stderr, "luasys-native: cannot start the console: %s\n", esp_err_to_name(err));
+        return 1;
+    }
+    luasys_app_serve(config);
+    return 0;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: luasys-native [--exit-when-idle] [--memory-limit KB] "
-                    "[--restart-on-reboot] SCRIPT\n");
+                    "[--restart-on-reboot] SCRIPT\n"
+                    "       luasys-native --console [--fs DIR] [--memory-limit KB] [SCRIPT]\n");
     return 2;
 }
 
@@ -37,10 +77,16 @@ int main(int argc, char **argv)
     lua_sys_config_t config = LUA_SYS_CONFIG_DEFAULT();
     config.script_path = NULL;
     bool restart_on_reboot = false;
+    bool console = false;
+    const char *fs_root = ".";
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--exit-when-idle") == 0) {
             config.exit_when_idle = true;
+        } else if (strcmp(argv[i], "--console") == 0) {
+            console = true;
+        } else if (strcmp(argv[i], "--fs") == 0 && i + 1 < argc) {
+            fs_root = argv[++i];
         } else if (strcmp(argv[i], "--restart-on-reboot") == 0) {
             restart_on_reboot = true;
         } else if (strcmp(argv[i], "--memory-limit") == 0 && i + 1 < argc) {
@@ -55,6 +101,9 @@ int main(int argc, char **argv)
         } else {
             config.script_path = argv[i];
         }
+    }
+    if (console) {
+        return serve_console(&config, fs_root);
     }
     if (config.script_path == NULL) {
         return usage();

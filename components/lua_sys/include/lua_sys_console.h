@@ -1,0 +1,71 @@
+/*
+ * The device console (docs/console-protocol.md): REPL lines and framed tool
+ * requests (put/get/ls/rm/run/restart/eval/describe) on one byte stream, the
+ * console UART or USB-Serial-JTAG on chips, stdin/stdout on hosts.
+ *
+ * File commands run on the console's own task; REPL lines and Lua requests
+ * are handed to the running event loop through a one-request slot plus a
+ * short SYS_CONSOLE message (rtos.console_read, docs/rtos-contract.md), so
+ * long text never travels through the 32-byte message queue.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "esp_err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The byte stream the console serves. Writes are raw: no line-end translation. */
+typedef struct {
+    /** Reads up to `len` bytes, waiting at most `timeout_ms` (-1: no limit).
+     *  Returns the count, 0 on timeout, -1 when the input has ended for good. */
+    int (*read)(void *ctx, uint8_t *buf, size_t len, int timeout_ms);
+    /** Writes all `len` bytes. */
+    void (*write)(void *ctx, const uint8_t *buf, size_t len);
+    void *ctx;
+} lua_sys_console_io_t;
+
+typedef struct {
+    lua_sys_console_io_t io;
+    const char *fs_root;     /*!< directory the file commands work in, e.g. "/lua" */
+    const char *boot_script; /*!< what `restart` runs, e.g. "/lua/main.lua" */
+    uint32_t task_stack_size;
+    unsigned task_priority;
+} lua_sys_console_config_t;
+
+/**
+ * @brief Print the boot banner and start the console task.
+ *
+ * @param config copied; the strings must stay valid
+ * @return ESP_OK, ESP_ERR_INVALID_ARG, ESP_ERR_INVALID_STATE (already
+ *         started) or ESP_ERR_NO_MEM.
+ */
+esp_err_t lua_sys_console_start(const lua_sys_console_config_t *config);
+
+/**
+ * @brief Wait, between two runs of the Lua runtime, for the console to ask for
+ *        the next one (`run` or `restart`).
+ *
+ * @param[out] script_path the script to run next
+ * @param size size of script_path
+ * @return true with script_path set; false when the console's input has ended.
+ */
+bool lua_sys_console_next_run(char *script_path, size_t size);
+
+/** @brief The console on a POSIX host's stdin/stdout (native build, ESP-IDF linux target). */
+lua_sys_console_io_t lua_sys_console_stdio(void);
+
+/**
+ * @brief The console on the chip's console port (UART or USB-Serial-JTAG, as
+ *        chosen in menuconfig): installs its driver and routes stdio through it.
+ */
+esp_err_t lua_sys_console_port(lua_sys_console_io_t *io);
+
+#ifdef __cplusplus
+}
+#endif

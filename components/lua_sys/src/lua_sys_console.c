@@ -1,0 +1,834 @@
+/*
+ * The console protocol (docs/console-protocol.md), device side, for the
+ * firmware and the native build alike. The simulator's twin is
+ * host_sim/console/server.py; both follow the same document.
+ */
+#include "lua_sys_console.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "freertos/FreeRTOS.h"
+#include "freertos/queue.h"
+#include "freertos/task.h"
+#include "lauxlib.h"
+#include "lua_sys.h"
+#include "lua_sys_console_lua.h"
+
+#define PROTOCOL_VERSION 1
+#define MARKER '\x01'
+#define HEADER_MAX 256
+#define LINE_MAX_BYTES 1024
+#define PATH_MAX_BYTES 64
+#define FILE_MAX (1024 * 1024)
+#define EVAL_MAX (16 * 1024)
+#define PAYLOAD_IDLE_MS 2000
+#define READY_TIMEOUT_MS 2000
+#define ARGS_MAX 3
+#define TAG_MAX 8
+#define FULL_PATH_MAX 192
+#define TOPIC "SYS_CONSOLE"
+#define DESCRIBE_SOURCE "return require(\"console\").describe()"
+
+/* ---- state ------------------------------------------------------------- */
+
+/* The one request waiting for the Lua loop. Only pointers change hands inside
+ * the critical section; the text is malloc'd by the console and freed by the
+ * Lua task. */
+typedef struct {
+    char *source;
+    size_t len;
+    char tag[TAG_MAX + 1]; /* "" for a REPL line */
+} request_t;
+
+static struct {
+    lua_sys_console_config_t config;
+    uint8_t in[256];
+    size_t in_pos, in_len;
+    bool ended;
+    portMUX_TYPE lock;
+    request_t pending;     /* source == NULL: empty */
+    bool runtime_running;  /* false while the app waits in lua_sys_console_next_run */
+    QueueHandle_t slot_free; /* one token while `pending` is empty */
+    QueueHandle_t runs;      /* script paths for lua_sys_console_next_run */
+    bool started;
+} s_con = { .lock = portMUX_INITIALIZER_UNLOCKED };
+
+typedef struct {
+    char path[FULL_PATH_MAX];
+} run_request_t;
+
+/* ---- output: whole writes under stdout's lock, so print() never splits a reply */
+
+static void output_begin(void)
+{
+    flockfile(stdout);
+    fflush(stdout);
+}
+
+static void output_end(void)
+{
+    funlockfile(stdout);
+}
+
+static void output_bytes(const void *data, size_t len)
+{
+    s_con.config.io.write(s_con.config.io.ctx, data, len);
+}
+
+static void reply(const char *tag, const char *fmt, ...)
+{
+    char line[HEADER_MAX + 64];
+    int n = snprintf(line, sizeof line, "%c%s ", MARKER, tag);
+    va_list ap;
+    va_start(ap, fmt);
+    n += vsnprintf(line + n, sizeof line - (size_t)n - 2, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof line - 3) {
+        n = (int)sizeof line - 3;
+    }
+    memcpy(line + n, "\r\n", 2);
+    output_begin();
+    output_bytes(line, (size_t)n + 2);
+    output_end();
+}
+
+/* A plain text line, for problems with input that has no tag. */
+static void say(const char *fmt, ...)
+{
+    char line[160];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line - 2, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof line - 3) {
+        n = (int)sizeof line - 3;
+    }
+    memcpy(line + n, "\r\n", 2);
+    output_begin();
+    output_bytes(line, (size_t)n + 2);
+    output_end();
+}
+
+/* ---- CRC-32 (IEEE 802.3, as zlib) ---------------------------------------- */
+
+static uint32_t crc32_update(uint32_t crc, const uint8_t *data, size_t len)
+{
+    crc = ~crc;
+    while (len--) {
+        crc ^= *data++;
+        for (int bit = 0; bit < 8; bit++) {
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        }
+    }
+    return ~crc;
+}
+
+/* ---- input ----------------------------------------------------------------- */
+
+/* The next byte; -1 after `timeout_ms` (-1: no limit), -2 when input ended. */
+static int next_byte(int timeout_ms)
+{
+    if (s_con.in_pos == s_con.in_len) {
+        if (s_con.ended) {
+            return -2;
+        }
+        int n = s_con.config.io.read(s_con.config.io.ctx, s_con.in, sizeof s_con.in, timeout_ms);
+        if (n < 0) {
+            s_con.ended = true;
+            return -2;
+        }
+        if (n == 0) {
+            return -1;
+        }
+        s_con.in_pos = 0;
+        s_con.in_len = (size_t)n;
+    }
+    return s_con.in[s_con.in_pos++];
+}
+
+/* Reads `len` payload bytes into `sink`; false (with the reply sent) when the
+ * sender stalls or the input ends. */
+typedef bool (*sink_fn)(void *ctx, const uint8_t *data, size_t len);
+
+static bool receive_payload(const char *tag, size_t len, uint32_t crc, sink_fn sink, void *ctx)
+{
+    reply(tag, "READY");
+    uint32_t actual = 0;
+    size_t left = len;
+    bool sink_ok = true;
+    while (left > 0) {
+        int c = next_byte(PAYLOAD_IDLE_MS);
+        if (c < 0) {
+            if (c == -1) {
+                reply(tag, "ERR timeout payload stalled with %u of %u bytes missing", (unsigned)left,
+                      (unsigned)len);
+            }
+            return false;
+        }
+        /* Take what is buffered in one piece. */
+        size_t chunk = 1 + (s_con.in_len - s_con.in_pos);
+        if (chunk > left) {
+            chunk = left;
+        }
+        const uint8_t *data = &s_con.in[s_con.in_pos - 1];
+        s_con.in_pos += chunk - 1;
+        actual = crc32_update(actual, data, chunk);
+        if (sink_ok) {
+            sink_ok = sink(ctx, data, chunk);
+        }
+        left -= chunk;
+    }
+    if (!sink_ok) {
+        reply(tag, "ERR io cannot write the file (%s)", strerror(errno));
+        return false;
+    }
+    if (actual != crc) {
+        reply(tag, "ERR crc crc32 of the data is %08x, the header said %08x", (unsigned)actual, (unsigned)crc);
+        return false;
+    }
+    return true;
+}
+
+/* ---- requests to the Lua loop ---------------------------------------------- */
+
+/* Hands `source` (malloc'd, owned from now on) to the Lua loop. */
+static void submit(const char *tag, char *source, size_t len)
+{
+    const char *reply_tag = tag[0] ? tag : "-";
+    taskENTER_CRITICAL(&s_con.lock);
+    bool running = s_con.runtime_running;
+    taskEXIT_CRITICAL(&s_con.lock);
+    uint8_t token;
+    const char *problem = NULL;
+    if (!running) {
+        problem = "no-runtime no script is running (use run or restart)";
+    } else if (xQueueReceive(s_con.slot_free, &token, pdMS_TO_TICKS(READY_TIMEOUT_MS)) != pdPASS) {
+        problem = "busy the Lua loop has not taken the previous request";
+    } else {
+        taskENTER_CRITICAL(&s_con.lock);
+        s_con.pending = (request_t){ .source = source, .len = len };
+        strcpy(s_con.pending.tag, tag);
+        taskEXIT_CRITICAL(&s_con.lock);
+        source = NULL;
+        if (lua_sys_post(TOPIC, NULL, 0) != ESP_OK) {
+            taskENTER_CRITICAL(&s_con.lock);
+            source = s_con.pending.source;
+            s_con.pending.source = NULL;
+            taskEXIT_CRITICAL(&s_con.lock);
+            if (source != NULL) { /* else the Lua task took it after all */
+                xQueueSend(s_con.slot_free, &token, 0);
+            }
+            problem = "busy the message queue is full";
+        }
+    }
+    free(source);
+    if (problem == NULL) {
+        return;
+    }
+    if (tag[0]) {
+        reply(reply_tag, "ERR %s", problem);
+    } else {
+        say("console: error: %s", strchr(problem, ' ') + 1);
+    }
+}
+
+/* Empties the slot (the runtime is gone, or a new one starts). */
+static void drop_pending(void)
+{
+    taskENTER_CRITICAL(&s_con.lock);
+    char *source = s_con.pending.source;
+    s_con.pending.source = NULL;
+    taskEXIT_CRITICAL(&s_con.lock);
+    if (source != NULL) {
+        free(source);
+        uint8_t token = 1;
+        xQueueSend(s_con.slot_free, &token, 0);
+    }
+}
+
+int lua_sys_console_lua_read(lua_State *L)
+{
+    /* A request whose push raised (out of memory) is freed on the next call. */
+    static char *s_reading;
+    free(s_reading);
+    s_reading = NULL;
+    taskENTER_CRITICAL(&s_con.lock);
+    request_t taken = s_con.pending;
+    s_con.pending.source = NULL;
+    taskEXIT_CRITICAL(&s_con.lock);
+    if (taken.source == NULL) {
+        lua_pushnil(L);
+        return 1;
+    }
+    s_reading = taken.source;
+    uint8_t token = 1;
+    xQueueSend(s_con.slot_free, &token, 0);
+    if (taken.tag[0]) {
+        lua_pushstring(L, taken.tag);
+    } else {
+        lua_pushnil(L);
+    }
+    lua_pushlstring(L, taken.source, taken.len);
+    free(s_reading);
+    s_reading = NULL;
+    return 2;
+}
+
+/* A DATA reply and its payload, in one piece. */
+static void reply_data(const char *tag, const void *data, size_t len)
+{
+    char header[48];
+    int n = snprintf(header, sizeof header, "%c%s DATA %u %08x\r\n", MARKER, tag, (unsigned)len,
+                     (unsigned)crc32_update(0, data, len));
+    output_begin();
+    output_bytes(header, (size_t)n);
+    output_bytes(data, len);
+    output_end();
+}
+
+int lua_sys_console_lua_reply(lua_State *L)
+{
+    size_t tag_len, len;
+    const char *tag = luaL_checklstring(L, 1, &tag_len);
+    bool ok = lua_toboolean(L, 2);
+    const char *text = luaL_checklstring(L, 3, &len);
+    if (!s_con.started || tag_len == 0 || tag_len > TAG_MAX) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    if (ok) {
+        reply_data(tag, text, len);
+    } else {
+        int shown = (int)strcspn(text, "\r\n"); /* the reply is one line */
+        reply(tag, "ERR lua %.*s", shown > 200 ? 200 : shown, text);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* ---- paths and files ----------------------------------------------------------- */
+
+static bool path_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-' || c == '/';
+}
+
+/* Checks a protocol path and makes it absolute under fs_root; false (with
+ * the reply sent) when it is not valid. */
+static bool full_path(const char *tag, const char *path, char *out)
+{
+    const char *rel = path;
+    while (*rel == '/') {
+        rel++;
+    }
+    bool ok = strlen(path) <= PATH_MAX_BYTES && *rel != '\0';
+    for (const char *c = rel; ok && *c; c++) {
+        ok = path_char(*c);
+    }
+    /* no empty, "." or ".." parts */
+    for (const char *part = rel; ok;) {
+        size_t n = strcspn(part, "/");
+        ok = n > 0 && !(n == 1 && part[0] == '.') && !(n == 2 && part[0] == '.' && part[1] == '.');
+        if (part[n] == '\0') {
+            break;
+        }
+        part += n + 1;
+    }
+    if (!ok) {
+        reply(tag, "ERR bad-path '%s' is not a valid path (1..%d bytes of A-Z a-z 0-9 . _ - /, no "
+                   "empty, '.' or '..' parts)", path, PATH_MAX_BYTES);
+        return false;
+    }
+    snprintf(out, FULL_PATH_MAX, "%s/%s", s_con.config.fs_root, rel);
+    return true;
+}
+
+/* mkdir -p for the directories between fs_root and the file `path`. */
+static void make_parents(char *path)
+{
+    for (char *slash = strchr(path + strlen(s_con.config.fs_root) + 1, '/'); slash != NULL;
+         slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        mkdir(path, 0755);
+        *slash = '/';
+    }
+}
+
+static bool parse_size(const char *tag, const char *text, size_t limit, size_t *out)
+{
+    size_t n = strlen(text);
+    if (n == 0 || n > 10 || strspn(text, "0123456789") != n) {
+        reply(tag, "ERR bad-frame size must be a decimal number (got '%s')", text);
+        return false;
+    }
+    unsigned long long v = strtoull(text, NULL, 10);
+    if (v > limit) {
+        reply(tag, "ERR too-large %llu bytes is more than the limit of %u", v, (unsigned)limit);
+        return false;
+    }
+    *out = (size_t)v;
+    return true;
+}
+
+static bool parse_crc(const char *tag, const char *text, uint32_t *out)
+{
+    if (strlen(text) != 8 || strspn(text, "0123456789abcdef") != 8) {
+        reply(tag, "ERR bad-frame crc must be 8 lowercase hex digits (got '%s')", text);
+        return false;
+    }
+    *out = (uint32_t)strtoul(text, NULL, 16);
+    return true;
+}
+
+static bool file_sink(void *ctx, const uint8_t *data, size_t len)
+{
+    return fwrite(data, 1, len, (FILE *)ctx) == len;
+}
+
+static bool memory_sink(void *ctx, const uint8_t *data, size_t len)
+{
+    char **at = ctx;
+    memcpy(*at, data, len);
+    *at += len;
+    return true;
+}
+
+/* ---- commands ---------------------------------------------------------------------- */
+
+static void do_hello(const char *tag, char **args)
+{
+    (void)args;
+    reply(tag, "OK %s %d", LUA_SYS_VERSION, PROTOCOL_VERSION);
+}
+
+static void do_put(const char *tag, char **args)
+{
+    char path[FULL_PATH_MAX], part[FULL_PATH_MAX + 8];
+    size_t size;
+    uint32_t crc;
+    if (!full_path(tag, args[0], path) || !parse_size(tag, args[1], FILE_MAX, &size) ||
+        !parse_crc(tag, args[2], &crc)) {
+        return;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        reply(tag, "ERR bad-path %s is a directory", args[0]);
+        return;
+    }
+    make_parents(path);
+    snprintf(part, sizeof part, "%s.part", path);
+    FILE *f = fopen(part, "wb");
+    if (f == NULL) {
+        reply(tag, "ERR io cannot create %s: %s", args[0], strerror(errno));
+        return;
+    }
+    bool ok = receive_payload(tag, size, crc, file_sink, f);
+    bool flushed = fflush(f) == 0 && fsync(fileno(f)) == 0;
+    fclose(f);
+    if (ok && !flushed) {
+        reply(tag, "ERR io cannot write %s: %s", args[0], strerror(errno));
+        ok = false;
+    }
+    if (ok && rename(part, path) != 0) {
+        reply(tag, "ERR io cannot rename the upload to %s: %s", args[0], strerror(errno));
+        ok = false;
+    }
+    if (!ok) {
+        unlink(part);
+        return;
+    }
+    reply(tag, "OK %u %08x", (unsigned)size, (unsigned)crc);
+}
+
+static void do_get(const char *tag, char **args)
+{
+    char path[FULL_PATH_MAX];
+    if (!full_path(tag, args[0], path)) {
+        return;
+    }
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        reply(tag, "ERR not-found no file %s", args[0]);
+        if (f != NULL) {
+            fclose(f);
+        }
+        return;
+    }
+    /* Two passes, so a file is never held in RAM: the CRC, then the bytes. */
+    uint8_t chunk[256];
+    uint32_t crc = 0;
+    size_t n, size = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        crc = crc32_update(crc, chunk, n);
+        size += n;
+    }
+    rewind(f);
+    char header[48];
+    int len = snprintf(header, sizeof header, "%c%s DATA %u %08x\r\n", MARKER, tag, (unsigned)size,
+                       (unsigned)crc);
+    output_begin();
+    output_bytes(header, (size_t)len);
+    while (size > 0 && (n = fread(chunk, 1, size < sizeof chunk ? size : sizeof chunk, f)) > 0) {
+        output_bytes(chunk, n);
+        size -= n;
+    }
+    output_end();
+    fclose(f);
+}
+
+static int compare_lines(const void *a, const void *b)
+{
+    /* "<size> <name>": compare the names */
+    return strcmp(strchr(*(char *const *)a, ' '), strchr(*(char *const *)b, ' '));
+}
+
+static void do_ls(const char *tag, char **args)
+{
+    char dir_path[FULL_PATH_MAX];
+    if (args[0] == NULL) {
+        snprintf(dir_path, sizeof dir_path, "%s", s_con.config.fs_root);
+    } else if (!full_path(tag, args[0], dir_path)) {
+        return;
+    }
+    DIR *dir = opendir(dir_path);
+    if (dir == NULL) {
+        reply(tag, "ERR not-found no directory %s", args[0] ? args[0] : "/");
+        return;
+    }
+    /* "<size> <name>\n" per entry, sorted by name; directories as "0 <name>/". */
+    char **lines = NULL;
+    size_t count = 0, total = 0;
+    bool ok = true;
+    for (struct dirent *e; ok && (e = readdir(dir)) != NULL;) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+            continue;
+        }
+        char entry[FULL_PATH_MAX + 256];
+        struct stat st;
+        snprintf(entry, sizeof entry, "%s/%s", dir_path, e->d_name);
+        if (stat(entry, &st) != 0) {
+            continue;
+        }
+        char **grown = realloc(lines, (count + 1) * sizeof *lines);
+        char *line = malloc(strlen(e->d_name) + 24);
+        ok = grown != NULL && line != NULL;
+        if (grown != NULL) {
+            lines = grown;
+        }
+        if (!ok) {
+            free(line);
+            break;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            sprintf(line, "0 %s/\n", e->d_name);
+        } else {
+            sprintf(line, "%ld %s\n", (long)st.st_size, e->d_name);
+        }
+        lines[count++] = line;
+        total += strlen(line);
+    }
+    closedir(dir);
+    char *text = ok ? malloc(total + 1) : NULL;
+    if (text != NULL) {
+        if (count > 0) {
+            qsort(lines, count, sizeof *lines, compare_lines);
+        }
+        size_t at = 0;
+        for (size_t i = 0; i < count; i++) {
+            size_t n = strlen(lines[i]);
+            memcpy(text + at, lines[i], n);
+            at += n;
+        }
+        reply_data(tag, text, total);
+    } else {
+        reply(tag, "ERR io out of memory listing %s", args[0] ? args[0] : "/");
+    }
+    for (size_t i = 0; i < count; i++) {
+        free(lines[i]);
+    }
+    free(lines);
+    free(text);
+}
+
+static void do_rm(const char *tag, char **args)
+{
+    char path[FULL_PATH_MAX];
+    if (!full_path(tag, args[0], path)) {
+        return;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        reply(tag, "ERR not-found no file %s", args[0]);
+    } else if ((S_ISDIR(st.st_mode) ? rmdir(path) : unlink(path)) != 0) {
+        reply(tag, "ERR io cannot remove %s: %s", args[0], strerror(errno));
+    } else {
+        reply(tag, "OK");
+    }
+}
+
+/* Tells the app what to run next ("": nothing, the console has ended); only
+ * the latest request counts. Call lua_sys_stop() first: once the request is
+ * queued the app may start the new run, which a later stop would hit. */
+static void set_next_run(const char *path)
+{
+    run_request_t run;
+    while (xQueueReceive(s_con.runs, &run, 0) == pdPASS) {
+    }
+    snprintf(run.path, sizeof run.path, "%s", path);
+    xQueueSend(s_con.runs, &run, 0);
+}
+
+/* Stops the current run and starts `path` once it has ended; the OK comes
+ * before anything the new run prints. */
+static void request_run(const char *tag, const char *path)
+{
+    (void)lua_sys_stop(); /* ESP_ERR_INVALID_STATE: nothing is running, fine */
+    reply(tag, "OK");
+    set_next_run(path);
+}
+
+static void do_run(const char *tag, char **args)
+{
+    char path[FULL_PATH_MAX];
+    struct stat st;
+    if (!full_path(tag, args[0], path)) {
+        return;
+    }
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        reply(tag, "ERR not-found no file %s", args[0]);
+        return;
+    }
+    request_run(tag, path);
+}
+
+static void do_restart(const char *tag, char **args)
+{
+    (void)args;
+    request_run(tag, s_con.config.boot_script);
+}
+
+static void do_eval(const char *tag, char **args)
+{
+    size_t size;
+    uint32_t crc;
+    if (!parse_size(tag, args[0], EVAL_MAX, &size) || !parse_crc(tag, args[1], &crc)) {
+        return;
+    }
+    char *source = malloc(size + 1);
+    if (source == NULL) {
+        reply(tag, "ERR io out of memory for %u bytes", (unsigned)size);
+        return;
+    }
+    char *at = source;
+    if (receive_payload(tag, size, crc, memory_sink, &at)) {
+        submit(tag, source, size);
+    } else {
+        free(source);
+    }
+}
+
+static void do_describe(const char *tag, char **args)
+{
+    (void)args;
+    char *source = strdup(DESCRIBE_SOURCE);
+    if (source == NULL) {
+        reply(tag, "ERR io out of memory");
+        return;
+    }
+    submit(tag, source, strlen(source));
+}
+
+/* ---- frames --------------------------------------------------------------------------- */
+
+static const struct {
+    const char *verb;
+    int min_args, max_args;
+    void (*run)(const char *tag, char **args);
+} COMMANDS[] = {
+    { "hello", 0, 0, do_hello },     { "put", 3, 3, do_put },         { "get", 1, 1, do_get },
+    { "ls", 0, 1, do_ls },           { "rm", 1, 1, do_rm },           { "run", 1, 1, do_run },
+    { "restart", 0, 0, do_restart }, { "eval", 2, 2, do_eval },       { "describe", 0, 0, do_describe },
+};
+
+static bool valid_tag(const char *tag)
+{
+    size_t n = strlen(tag);
+    return n >= 1 && n <= TAG_MAX && strspn(tag, "0123456789abcdefghijklmnopqrstuvwxyz") == n;
+}
+
+/* `line` is a header without its marker and line end; it is split in place. */
+static void handle_frame(char *line, size_t len)
+{
+    if (len + 2 > HEADER_MAX) {
+        reply("-", "ERR bad-frame header longer than %d bytes", HEADER_MAX);
+        return;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] > 0x7e) {
+            reply("-", "ERR bad-frame a header must be printable ASCII");
+            return;
+        }
+    }
+    char *words[2 + ARGS_MAX + 1];
+    int count = 0;
+    for (char *word = line; count < (int)(sizeof words / sizeof *words); count++) {
+        words[count] = word;
+        char *space = strchr(word, ' ');
+        if (space == NULL) {
+            count++;
+            break;
+        }
+        *space = '\0';
+        word = space + 1;
+    }
+    if (!valid_tag(words[0])) {
+        reply("-", "ERR bad-frame the tag must be 1 to 8 characters 0-9 a-z");
+        return;
+    }
+    const char *tag = words[0];
+    if (count < 2 || words[1][0] == '\0') {
+        reply(tag, "ERR bad-frame no command");
+        return;
+    }
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++) {
+        if (strcmp(words[1], COMMANDS[i].verb) != 0) {
+            continue;
+        }
+        int argc = count - 2;
+        bool too_many = count == (int)(sizeof words / sizeof *words);
+        if (too_many || argc < COMMANDS[i].min_args || argc > COMMANDS[i].max_args) {
+            reply(tag, "ERR bad-frame wrong number of arguments for %s", COMMANDS[i].verb);
+            return;
+        }
+        char *args[ARGS_MAX + 1] = { 0 };
+        for (int a = 0; a < argc; a++) {
+            args[a] = words[2 + a];
+        }
+        COMMANDS[i].run(tag, args);
+        return;
+    }
+    reply(tag, "ERR unknown-command unknown command '%.32s'", words[1]);
+}
+
+static void handle_line(char *line, size_t len)
+{
+    if (len > 0 && line[0] == MARKER) {
+        handle_frame(line + 1, len - 1);
+        return;
+    }
+    if (strspn(line, " \t") == len) {
+        return;
+    }
+    char *source = malloc(len + 1);
+    if (source == NULL) {
+        say("console: error: out of memory");
+        return;
+    }
+    memcpy(source, line, len + 1);
+    submit("", source, len);
+}
+
+/* ---- the task ------------------------------------------------------------------------ */
+
+static void console_task(void *arg)
+{
+    (void)arg;
+    static char line[LINE_MAX_BYTES + 1];
+    size_t len = 0;
+    bool overflow = false;
+    for (;;) {
+        int c = next_byte(-1);
+        if (c == -2) {
+            break;
+        }
+        if (c < 0) {
+            continue;
+        }
+        if (c != '\n') {
+            if (len < LINE_MAX_BYTES) {
+                line[len++] = (char)c;
+            } else {
+                overflow = true;
+            }
+            continue;
+        }
+        if (len > 0 && line[len - 1] == '\r') {
+            len--;
+        }
+        line[len] = '\0';
+        if (overflow) {
+            say("console: error: line longer than %d bytes discarded", LINE_MAX_BYTES);
+        } else {
+            handle_line(line, len);
+        }
+        len = 0;
+        overflow = false;
+    }
+    /* Input ended (a host's stdin closed): let the app finish. */
+    (void)lua_sys_stop();
+    set_next_run("");
+    vTaskDelete(NULL);
+}
+
+bool lua_sys_console_next_run(char *script_path, size_t size)
+{
+    taskENTER_CRITICAL(&s_con.lock);
+    s_con.runtime_running = false;
+    taskEXIT_CRITICAL(&s_con.lock);
+    drop_pending();
+    run_request_t run;
+    if (xQueueReceive(s_con.runs, &run, portMAX_DELAY) != pdPASS || run.path[0] == '\0') {
+        return false;
+    }
+    snprintf(script_path, size, "%s", run.path);
+    taskENTER_CRITICAL(&s_con.lock);
+    s_con.runtime_running = true;
+    taskEXIT_CRITICAL(&s_con.lock);
+    return true;
+}
+
+esp_err_t lua_sys_console_start(const lua_sys_console_config_t *config)
+{
+    if (config == NULL || config->io.read == NULL || config->io.write == NULL || config->fs_root == NULL ||
+        config->boot_script == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (s_con.started) {
+        return ESP_ERR_INVALID_STATE;
+    }
+    esp_err_t err = lua_sys_init(); /* the queue SYS_CONSOLE goes into */
+    if (err != ESP_OK) {
+        return err;
+    }
+    s_con.config = *config;
+    s_con.slot_free = xQueueCreate(1, sizeof(uint8_t));
+    s_con.runs = xQueueCreate(1, sizeof(run_request_t));
+    if (s_con.slot_free == NULL || s_con.runs == NULL) {
+        return ESP_ERR_NO_MEM;
+    }
+    uint8_t token = 1;
+    xQueueSend(s_con.slot_free, &token, 0);
+    s_con.runtime_running = true; /* the app runs the boot script next */
+    s_con.started = true;
+    char banner[64];
+    int n = snprintf(banner, sizeof banner, "%s console ready (protocol %d)\r\n", LUA_SYS_VERSION,
+                     PROTOCOL_VERSION);
+    output_begin();
+    output_bytes(banner, (size_t)n);
+    output_end();
+    if (xTaskCreate(console_task, "lua_console", config->task_stack_size, NULL, config->task_priority, NULL) !=
+        pdPASS) {
+        s_con.started = false;
+        return ESP_ERR_NO_MEM;
+    }
+    return ESP_OK;
+}
