@@ -90,77 +90,131 @@ end
 -- Tasks
 ------------------------------------------------------------------------------------
 
--- Every live task is a key of `tasks`. Its value is the heap key of the entry that
+-- Every live task is a key of `tasks`. Its value is the seq of the deadline entry that
 -- will wake it while it sleeps with a deadline, and false otherwise: one hash entry
 -- per task, which is most of what a parked task costs beyond its coroutine.
 local tasks = {}
 local task_names = {} -- [co] = name, for named tasks only
+-- [co] = topic while a task waits in sys.waitUntil*(topic): delivery takes the task out
+-- of the list itself, so the common path needs no unsubscribe.
+local waiting_on = {}
 local cancelled = setmetatable({}, { __mode = "k" })
 local live_tasks = 0
 local current         -- the task running now; nil while the loop itself runs
 
--- Heap keys are due * SEQ_SPAN + seq: ordered by due time, then by scheduling order.
--- seq restarts (and the live keys are renumbered, in order) when it reaches SEQ_SPAN,
--- so ties stay in scheduling order forever; due times stay below 2^41 ms (69 years).
-local SEQ_SPAN = 1 << 22
+-- Deadline entries are (due, seq, item); seq numbers every scheduling, so it orders
+-- ties and identifies the entry: an owner (a task in `tasks`, a timer in `t.seq`)
+-- keeps the seq of its one live entry, and entries it no longer holds are stale.
+-- Times count modulo 2^31, as rtos.millis() does (see sys/deadlines.lua); durations
+-- are capped at 2^29 ms and seqs renumbered before they span 2^30, so every comparison
+-- is taken within half the circle.
+--
+-- A deadline scheduled during a turn first waits in the `pending` arrays and enters
+-- the heap only when the loop is about to block (flush). So a wait that ends within
+-- the turn that started it (a request answered at once, a timer stopped right away)
+-- never touches the heap, and nothing scheduled during a turn can run in that turn.
+local MASK, HALF = deadlines.MASK, deadlines.HALF
 local MAX_MS = check.MAX_MS
+local SEQ_RENUMBER_AT = HALF
 local heap = deadlines.new()
-local heap_push = heap.push
 local seq = 0
+local flushed_seq = 0 -- entries with a larger seq are still pending
+local pending_due, pending_seq, pending_items, pending_n = {}, {}, {}, 0
 local stale = 0       -- heap entries nobody will recognise any more
-local renumbered = 0  -- how many times renumber() ran
 
-local function is_live(key, item)
-    if type(item) == "thread" then return tasks[item] == key end
-    return item.key == key
+local function is_live(s, item)
+    if type(item) == "thread" then return tasks[item] == s end
+    return item.seq == s
 end
 
-local function set_owner_key(item, key)
-    if type(item) == "thread" then tasks[item] = key else item.key = key end
+local function flush()
+    local push = heap.push
+    for i = 1, pending_n do
+        local s, item = pending_seq[i], pending_items[i]
+        if is_live(s, item) then push(pending_due[i], s, item) end
+        pending_due[i], pending_seq[i], pending_items[i] = nil, nil, nil
+    end
+    if pending_n > 64 then -- give a burst's memory back
+        pending_due, pending_seq, pending_items = {}, {}, {}
+    end
+    pending_n, flushed_seq = 0, seq
 end
 
--- Gives the live entries keys 1, 2, 3... within their due times, in heap order.
-local function renumber()
-    local due, items = {}, {}
-    while heap.size() > 0 do
-        local key, item = heap.pop()
-        if is_live(key, item) then
-            due[#due + 1], items[#items + 1] = key // SEQ_SPAN, item
+-- Drops the pending entries their owners no longer want. A long chain of waits
+-- answered within one turn must not grow the pending arrays without bound.
+local pending_sweep_at = 256
+local function sweep_pending()
+    local kept = 0
+    for i = 1, pending_n do
+        local s, item = pending_seq[i], pending_items[i]
+        if is_live(s, item) then
+            kept = kept + 1
+            pending_due[kept], pending_seq[kept], pending_items[kept] = pending_due[i], s, item
         end
     end
-    for i = 1, #items do
-        local key = due[i] * SEQ_SPAN + i
-        set_owner_key(items[i], key)
-        heap.push(key, items[i])
+    for i = kept + 1, pending_n do pending_due[i], pending_seq[i], pending_items[i] = nil, nil, nil end
+    pending_n = kept
+    pending_sweep_at = kept * 2 > 256 and kept * 2 or 256
+end
+
+-- Gives the live entries seqs 1, 2, 3... in the order they will come out.
+local function renumber()
+    flush()
+    local dues, items = {}, {}
+    while heap.size() > 0 do
+        local due, s, item = heap.pop()
+        if is_live(s, item) then dues[#dues + 1], items[#items + 1] = due, item end
     end
-    seq, stale, renumbered = #items, 0, renumbered + 1
+    for i = 1, #items do
+        local item = items[i]
+        if type(item) == "thread" then tasks[item] = i else item.seq = i end
+        heap.push(dues[i], i, item)
+    end
+    seq, flushed_seq, stale = #items, #items, 0
 end
 
-local function new_key(due)
+local function next_seq()
     seq = seq + 1
-    if seq == SEQ_SPAN then renumber() seq = seq + 1 end
-    return due * SEQ_SPAN + seq
+    if seq >= SEQ_RENUMBER_AT then
+        renumber()
+        seq = seq + 1
+    end
+    return seq
 end
 
-local function drop_stale_entry()
-    stale = stale + 1
-    if stale > 64 and stale * 2 > heap.size() then
-        heap.compact(is_live)
-        stale = 0
+local function schedule(due, s, item)
+    local n = pending_n + 1
+    pending_n = n
+    pending_due[n], pending_seq[n], pending_items[n] = due, s, item
+    if n >= pending_sweep_at then sweep_pending() end
+end
+
+-- The owner of the entry `s` no longer wants it. A pending entry is simply not
+-- flushed; one already in the heap is counted, and the heap is compacted once such
+-- entries are the majority.
+local function drop_entry(s)
+    if s <= flushed_seq then
+        stale = stale + 1
+        if stale > 64 and stale * 2 > heap.size() then
+            heap.compact(is_live)
+            stale = 0
+        end
     end
 end
 
 local function schedule_wake(co, due)
-    if tasks[co] then drop_stale_entry() end
-    local key = new_key(due)
-    heap.push(key, co)
-    tasks[co] = key
+    local old = tasks[co]
+    if old then drop_entry(old) end
+    local s = next_seq()
+    schedule(due, s, co)
+    tasks[co] = s
 end
 
 local function cancel_wake(co)
-    if tasks[co] then
+    local s = tasks[co]
+    if s then
         tasks[co] = false
-        drop_stale_entry()
+        drop_entry(s)
     end
 end
 
@@ -185,7 +239,7 @@ local tasks_peak = 0 -- most live tasks since `tasks` was last rebuilt
 -- tasks the table is rebuilt at its live size (amortised O(1) per task).
 local function shrink_task_table()
     local live = {}
-    for co, key in pairs(tasks) do live[co] = key end
+    for co, s in pairs(tasks) do live[co] = s end
     tasks, tasks_peak = live, live_tasks
 end
 
@@ -195,8 +249,9 @@ end
 
 local function end_task(co)
     if tasks[co] == nil then return end
-    if tasks[co] then drop_stale_entry() end
-    tasks[co], task_names[co] = nil, nil
+    local s = tasks[co]
+    if s then drop_entry(s) end
+    tasks[co], task_names[co], waiting_on[co] = nil, nil, nil
     live_tasks = live_tasks - 1
     tasks_ended = tasks_ended + 1
     if tasks_peak > 64 and live_tasks < tasks_peak // 4 then shrink_task_table() end
@@ -274,21 +329,20 @@ function sys.wait(ms)
     end
     -- schedule_wake, inlined: Lua keeps one spare CallInfo per coroutine for calls
     -- nested deeper than its final yield, so a flat sys.wait saves 64 bytes per task.
-    -- A running task has no pending wake-up, so there is no old entry to drop.
-    seq = seq + 1
-    if seq == SEQ_SPAN then
-        renumber()
-        seq = seq + 1
-    end
-    local key = (millis() + ceil(ms)) * SEQ_SPAN + seq
-    heap_push(key, co)
-    tasks[co] = key
+    -- A running task has no wake-up scheduled, so there is no old entry to drop.
+    local s = seq + 1
+    if s >= SEQ_RENUMBER_AT then s = next_seq() else seq = s end
+    local n = pending_n + 1
+    pending_n = n
+    pending_due[n], pending_seq[n], pending_items[n] = (millis() + ceil(ms)) & MASK, s, co
+    tasks[co] = s
+    if n >= pending_sweep_at then sweep_pending() end
     return co_yield()
 end
 
 -- Suspends `co` until it is resumed, with a deadline when `ms` is given.
 local function suspend(co, ms)
-    if ms then schedule_wake(co, millis() + ceil(ms)) end
+    if ms then schedule_wake(co, (millis() + ceil(ms)) & MASK) end
     return co_yield()
 end
 
@@ -303,6 +357,24 @@ function sys.taskCancel(co)
     return true
 end
 
+--- The signed difference `a - b`, in ms, between two rtos.millis() values, right also
+--- across the clock's wrap at 2^31 (like MicroPython's time.ticks_diff). Valid while
+--- the two are less than 2^30 ms (12 days) apart.
+---@param a integer
+---@param b integer
+---@return integer
+function sys.ticksDiff(a, b)
+    return ((a - b + HALF) & MASK) - HALF
+end
+
+--- The rtos.millis() value `ms` milliseconds after `t`, wrapping like the clock.
+---@param t integer
+---@param ms integer
+---@return integer
+function sys.ticksAdd(t, ms)
+    return (t + ms) & MASK
+end
+
 ------------------------------------------------------------------------------------
 -- Publish / subscribe
 ------------------------------------------------------------------------------------
@@ -315,10 +387,13 @@ local MQ_SHRINK_AT = 1024
 -- subs[topic] is the list of subscribers in subscription order. While a list is being
 -- delivered to, unsubscribing leaves a `false` hole (so delivery's indices stay
 -- valid) and the list is compacted when delivery is done.
+--
+-- An emptied list stays in `subs`: a task looping on sys.waitUntil(topic) empties and
+-- refills its list on every wait. Empty lists are swept out once there are more than
+-- EMPTY_LISTS_MAX of them, so topics used once (a request id, say) cost nothing lasting.
 local subs = {}
--- Emptied lists are kept for reuse: a task that loops on sys.waitUntil(topic)
--- subscribes and unsubscribes on every wait, and should not allocate a list each time.
-local spare_lists, SPARE_LISTS_MAX = {}, 16
+local empty_lists, EMPTY_LISTS_MAX = 0, 32
+
 
 ---@param topic string|number
 publish = function(topic, ...)
@@ -346,8 +421,13 @@ local function compact_list(topic, list)
     for i = kept + 1, list.n do list[i] = nil end
     list.n, list.holes = kept, false
     if kept == 0 then
-        subs[topic] = nil
-        if #spare_lists < SPARE_LISTS_MAX then spare_lists[#spare_lists + 1] = list end
+        empty_lists = empty_lists + 1
+        if empty_lists > EMPTY_LISTS_MAX then
+            for each, l in pairs(subs) do
+                if l.n == 0 and l.busy == 0 then subs[each] = nil end
+            end
+            empty_lists = 0
+        end
     end
 end
 
@@ -360,22 +440,28 @@ local function remove_at(topic, list, i)
     end
 end
 
+-- Returns false if `callback` was subscribed to `topic` already.
 local function subscribe_one(topic, callback)
     local list = subs[topic]
+    local n
     if not list then
-        local spares = #spare_lists
-        if spares > 0 then
-            list, spare_lists[spares] = spare_lists[spares], nil
-        else
-            list = { n = 0, busy = 0, holes = false }
-        end
+        list = { n = 0, busy = 0, holes = false }
         subs[topic] = list
+        n = 0
+    else
+        n = list.n
+        if n == 0 then
+            if empty_lists > 0 then empty_lists = empty_lists - 1 end
+        else
+            for i = 1, n do
+                if list[i] == callback then return false end
+            end
+        end
     end
-    for i = 1, list.n do
-        if list[i] == callback then return end
-    end
-    list.n = list.n + 1
-    list[list.n] = callback
+    n = n + 1
+    list.n = n
+    list[n] = callback
+    return true
 end
 
 local function unsubscribe_one(topic, callback)
@@ -414,7 +500,7 @@ end
 
 local function deliver(topic, first, last)
     local list = subs[topic]
-    if not list then
+    if not list or list.n == 0 then
         unheard = unheard + 1
         return
     end
@@ -433,7 +519,15 @@ local function deliver(topic, first, last)
                 local status = co_status(s)
                 if status == "suspended" and not cancelled[s] then
                     delivered = delivered + 1
-                    cancel_wake(s)
+                    if waiting_on[s] == topic then
+                        waiting_on[s] = nil
+                        list[i], list.holes = false, true
+                    end
+                    local entry = tasks[s]
+                    if entry then
+                        tasks[s] = false
+                        drop_entry(entry)
+                    end
                     resume(s, topic, unpack(mq, first, last))
                 elseif status == "dead" or cancelled[s] then
                     remove_at(topic, list, i)
@@ -473,10 +567,26 @@ local function check_wait(fname, topic, ms)
     end
 end
 
--- Ends a wait on `topic`: drops the temporary subscription and turns what resumed
--- the task (nothing on timeout; topic, args... for a message) into the result.
+-- Subscribes a waiting task for one message on `topic` (unless it is subscribed to
+-- it for good already) and suspends it, with a deadline when `ms` is given.
+local function wait_for(co, topic, ms)
+    if subscribe_one(topic, co) then waiting_on[co] = topic end
+    return suspend(co, ms)
+end
+
+-- A wait that ended some other way than by a message on `topic` (a timeout, say)
+-- takes the task out of the list itself.
+local function end_wait(co, topic)
+    if waiting_on[co] then
+        waiting_on[co] = nil
+        unsubscribe_one(topic, co)
+    end
+end
+
+-- Turns what resumed the task (nothing on timeout; topic, args... for a message)
+-- into waitUntil's result.
 local function until_result(co, topic, first, ...)
-    unsubscribe_one(topic, co)
+    end_wait(co, topic)
     if first == nil then return false end
     return true, ...
 end
@@ -491,12 +601,11 @@ function sys.waitUntil(topic, ms)
     local co = current
     if co == nil or co ~= co_running() then outside_task("sys.waitUntil") end
     check_wait("sys.waitUntil", topic, ms)
-    subscribe_one(topic, co)
-    return until_result(co, topic, suspend(co, ms))
+    return until_result(co, topic, wait_for(co, topic, ms))
 end
 
 local function until_ext_result(co, topic, first, ...)
-    unsubscribe_one(topic, co)
+    end_wait(co, topic)
     if first == nil then return false end
     return first, ...
 end
@@ -510,12 +619,11 @@ function sys.waitUntilExt(topic, ms)
     local co = current
     if co == nil or co ~= co_running() then outside_task("sys.waitUntilExt") end
     check_wait("sys.waitUntilExt", topic, ms)
-    subscribe_one(topic, co)
-    return until_ext_result(co, topic, suspend(co, ms))
+    return until_ext_result(co, topic, wait_for(co, topic, ms))
 end
 
 local function until_msg_result(co, topic, _, ...)
-    unsubscribe_one(topic, co)
+    end_wait(co, topic)
     return ...
 end
 
@@ -525,8 +633,7 @@ end
 function sys.waitUntilMsg(topic)
     local co = running_task("sys.waitUntilMsg")
     check.topic("sys.waitUntilMsg", 1, topic)
-    subscribe_one(topic, co)
-    return until_msg_result(co, topic, co_yield())
+    return until_msg_result(co, topic, wait_for(co, topic))
 end
 
 ------------------------------------------------------------------------------------
@@ -539,7 +646,7 @@ end
 ---@field args table|nil  packed arguments for fn
 ---@field ms integer
 ---@field remaining integer  firings left; -1 forever
----@field key integer|nil  key of its heap entry; nil once stopped
+---@field seq integer|nil  seq of its deadline entry; nil once stopped
 ---@field overruns integer
 
 local timers = {}     -- [id] = timer
@@ -570,13 +677,14 @@ local function forget_timer(t)
     local set = timers_of[t.fn]
     set[t] = nil
     if next(set) == nil then timers_of[t.fn] = nil end
-    t.key = nil
+    t.seq = nil
     timer_count = timer_count - 1
 end
 
 local function stop_timer(t)
+    local s = t.seq
     forget_timer(t)
-    drop_stale_entry()
+    drop_entry(s)
 end
 
 local function start_timer(fname, fn, ms, remaining, ...)
@@ -598,8 +706,8 @@ local function start_timer(fname, fn, ms, remaining, ...)
     end
     set[t] = true
     timer_count = timer_count + 1
-    t.key = new_key(millis() + ms)
-    heap.push(t.key, t)
+    t.seq = next_seq()
+    schedule((millis() + ms) & MASK, t.seq, t)
     return t.id
 end
 
@@ -678,15 +786,14 @@ local function fire_timer(t, due, now)
     else
         if remaining > 1 then t.remaining = remaining - 1 end
         local ms = t.ms
-        local next_due = due + ms
-        if next_due <= now then
-            local missed = (now - due) // ms
+        local late = (now - due) & MASK -- how late this call is (due is never after now)
+        local missed = late // ms
+        if missed > 0 then
             t.overruns = t.overruns + missed
             timer_overruns = timer_overruns + missed
-            next_due = due + (missed + 1) * ms
         end
-        t.key = new_key(next_due)
-        heap.push(t.key, t)
+        t.seq = next_seq()
+        schedule((due + (missed + 1) * ms) & MASK, t.seq, t)
     end
     local args, ok, trace = t.args, nil, nil
     if args then
@@ -703,25 +810,23 @@ end
 -- The loop
 ------------------------------------------------------------------------------------
 
--- Wakes the tasks and fires the timers due at `now`. Entries scheduled during this
--- pass (a task doing sys.wait(0), say) wait for the next turn, so the rtos queue is
--- always polled in between and a busy task cannot starve incoming messages.
+-- Wakes the tasks and fires the timers due at `now`. What they schedule is pending
+-- until the next flush, so it runs in a later turn (a task looping on sys.wait(0)
+-- cannot starve incoming messages: the rtos queue is polled in between).
 local function run_due(now)
-    local last_key = (now + 1) * SEQ_SPAN -- keys below it are due
-    local limit, era = seq, renumbered
     while true do
-        local key, item = heap.peek()
-        if not key or key >= last_key or key % SEQ_SPAN > limit or renumbered ~= era then return end
+        local due, s, item = heap.peek()
+        if not due or (now - due) & MASK >= HALF then return end -- empty, or due after now
         heap.pop()
         if type(item) == "thread" then
-            if tasks[item] == key then
+            if tasks[item] == s then
                 tasks[item] = false
                 resume(item)
             else
                 stale = stale - 1
             end
-        elseif item.key == key then
-            fire_timer(item, key // SEQ_SPAN, now)
+        elseif item.seq == s then
+            fire_timer(item, due, now)
         else
             stale = stale - 1
         end
@@ -729,11 +834,12 @@ local function run_due(now)
     end
 end
 
+-- The due time of the earliest live deadline, or nil.
 local function next_due()
+    flush()
     while true do
-        local key, item = heap.peek()
-        if not key then return nil end
-        if is_live(key, item) then return key // SEQ_SPAN end
+        local due, s, item = heap.peek()
+        if not due or is_live(s, item) then return due end
         heap.pop()
         stale = stale - 1
     end
@@ -755,8 +861,8 @@ local function turn()
     local due = next_due()
     local timeout = INF_TIMEOUT
     if due then
-        timeout = due - millis()
-        if timeout < 0 then timeout = 0 end
+        timeout = (due - millis()) & MASK
+        if timeout >= HALF then timeout = 0 end -- already due
     end
     return handle_incoming(receive(timeout))
 end
@@ -805,6 +911,8 @@ local mailbox = require("sys.mailbox")({
     running_task = running_task,
     suspend = suspend,
     wake = function(co) schedule_wake(co, millis()) end,
+    ticks_add = sys.ticksAdd,
+    ticks_diff = sys.ticksDiff,
     cancel_task = sys.taskCancel,
 })
 sys.taskInitEx = mailbox.taskInitEx
@@ -818,6 +926,14 @@ sys.setMailboxLimit = mailbox.setLimit
 -- Introspection
 ------------------------------------------------------------------------------------
 
+local function live_pending()
+    local count = 0
+    for i = 1, pending_n do
+        if is_live(pending_seq[i], pending_items[i]) then count = count + 1 end
+    end
+    return count
+end
+
 --- The runtime's counters.
 ---@return table
 function sys.stats()
@@ -827,7 +943,7 @@ function sys.stats()
         published = published, delivered = delivered, unheard = unheard,
         rtos_messages = rtos_messages,
         timers_active = timer_count, timers_fired = timers_fired, timer_overruns = timer_overruns,
-        deadlines_pending = heap.size() - stale,
+        deadlines_pending = heap.size() - stale + live_pending(),
         mailbox_full = mailbox.counters.full, mailbox_discarded = mailbox.counters.discarded,
         queue = rtos.queue_stats(),
     }

@@ -9,9 +9,10 @@ local type, tostring, format, ceil, tointeger = type, tostring, string.format, m
 
 local check = {}
 
---- The longest duration any LuaSys call accepts, in ms (about 35 years): due times
---- must stay far from integer overflow in the scheduler's heap keys.
-check.MAX_MS = 1 << 40
+--- The longest duration any LuaSys call accepts, in ms (about 6.2 days). The device's
+--- Lua has 32-bit integers and its clock wraps at 2^31 ms; deadlines compared modulo
+--- 2^31 must stay within 2^30 of each other (sys/deadlines.lua).
+check.MAX_MS = 1 << 29
 
 local function shown(value)
     local t = type(value)

@@ -82,7 +82,9 @@ return function(core)
                 .. "; start the task with sys.taskInitEx(fn, name, cb)", 2)
         end
         local deadline
-        if ms ~= nil and ms ~= 0 then deadline = millis() + check.ms("sys.waitMsg", 3, "ms", ms, 0, check.MAX_MS) end
+        if ms ~= nil and ms ~= 0 then
+            deadline = core.ticks_add(millis(), check.ms("sys.waitMsg", 3, "ms", ms, 0, check.MAX_MS))
+        end
         while true do
             while box.head < box.tail do
                 local head = box.head
@@ -101,7 +103,7 @@ return function(core)
             box.head, box.tail = 1, 1
             local remaining
             if deadline then
-                remaining = deadline - millis()
+                remaining = core.ticks_diff(deadline, millis())
                 if remaining <= 0 then return false end
             end
             box.waiter = co
