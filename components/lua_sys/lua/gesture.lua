@@ -114,7 +114,7 @@ function gesture.double_tap(opts)
         if match ~= nil and not matches(match, input) then return end
         local key, now = producer_key(input), millis()
         local tap = first[key]
-        if tap and now - first_at[key] <= window then
+        if tap and sys.ticksDiff(now, first_at[key]) <= window then
             first[key], first_at[key] = nil, nil
             emit(d, input.producer, { tap, input })
         else
@@ -138,7 +138,7 @@ function gesture.simultaneous(opts)
         local key, now, kept = producer_key(input), millis(), 0
         for i = 1, #held do
             local h = held[i]
-            if now - held_at[i] <= window and producer_key(h) ~= key then
+            if sys.ticksDiff(now, held_at[i]) <= window and producer_key(h) ~= key then
                 kept = kept + 1
                 held[kept], held_at[kept] = h, held_at[i]
             end
@@ -187,7 +187,7 @@ function gesture.sequence(opts)
         if not inputs then
             inputs = {}
             progress[key] = inputs
-        elseif timeout and now - last_at[key] > timeout then
+        elseif timeout and sys.ticksDiff(now, last_at[key]) > timeout then
             for i = #inputs, 1, -1 do inputs[i] = nil end
         end
         inputs[#inputs + 1] = input

@@ -209,7 +209,7 @@ local stop_run -- defined below with the interrupt watchers
 local function tick(id)
     local run = runs[id]
     local steps, due = run.def.steps, run.due
-    local elapsed = millis() - run.start
+    local elapsed = sys.ticksDiff(millis(), run.start)
     while true do
         local next_step, next_at = nil, nil
         for i = 1, #steps do
@@ -218,7 +218,7 @@ local function tick(id)
         end
         if not next_step then return stop_run(run, "completed") end
         if next_at > elapsed then
-            run.timer = sys.timerStart(tick, run.start + next_at - millis(), id)
+            run.timer = sys.timerStart(tick, next_at - sys.ticksDiff(millis(), run.start), id)
             return
         end
         local step = steps[next_step]
@@ -320,9 +320,9 @@ end
 ---@return string|nil reason why it stopped; nil if it had stopped before join was called
 function playlist.join(run_id, timeout)
     if timeout ~= nil then check.integer(2, "playlist.join", 2, "timeout", timeout, 0) end
-    local deadline = timeout and millis() + timeout
+    local deadline = timeout and sys.ticksAdd(millis(), timeout)
     while runs[run_id] do
-        local left = deadline and deadline - millis()
+        local left = deadline and sys.ticksDiff(deadline, millis())
         if left and left <= 0 then return false end
         local ok, stopped = sys.waitUntil("playlist.stopped", left)
         if ok and stopped.run == run_id then return true, stopped.reason end

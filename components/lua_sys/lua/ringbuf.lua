@@ -208,9 +208,9 @@ function Ring:wait(timeout)
     if self._live > 0 then return self:get() end
     local sys, millis = require "sys", rtos.millis
     self._topic = self._topic or ("ringbuf#" .. self._serial)
-    local deadline = timeout and millis() + timeout
+    local deadline = timeout and sys.ticksAdd(millis(), timeout)
     repeat
-        local left = deadline and deadline - millis()
+        local left = deadline and sys.ticksDiff(deadline, millis())
         if left and left <= 0 then return nil end
         self._waiters = self._waiters + 1
         -- pcall: if waitUntil raises (say, called outside a task), the count
