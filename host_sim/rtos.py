@@ -21,6 +21,9 @@ from .messages import (ARGS_MAX, DEFAULT_CAPACITY, NAME_MAX, STRING_BYTES_MAX, M
 
 MSG_TIMER = 1
 INF_TIMEOUT = -1
+# rtos.millis() and rtos.micros() count modulo 2^31, as on the device, whose Lua has
+# 32-bit integers.
+CLOCK_MASK = 0x7FFFFFFF
 DEFAULT_TIMER_MAX = 64
 TIMER_ID_MAX = 2**31 - 1
 
@@ -52,7 +55,8 @@ def _integer(fname: str, position: int, name: str, value: object, low: int, high
 
 
 class Clock:
-    """Milliseconds since start. Virtual time moves only when `advance_to` is called."""
+    """Milliseconds since start (never wrapping; rtos.millis() wraps it). Virtual time
+    moves only when `advance_to` is called."""
 
     def __init__(self, virtual: bool) -> None:
         self.virtual = virtual
@@ -82,8 +86,12 @@ class RtosBackend:
 
     def __init__(self, *, virtual_time: bool = True, queue_capacity: int = DEFAULT_CAPACITY,
                  timer_max: int = DEFAULT_TIMER_MAX, until_ms: int | None = None,
+                 clock_start_ms: int = 0,
                  memory: Callable[[], tuple[int, int]] | None = None) -> None:
+        if not 0 <= clock_start_ms <= CLOCK_MASK:
+            raise ValueError(f"clock_start_ms must be 0..{CLOCK_MASK} (got {clock_start_ms})")
         self.clock = Clock(virtual_time)
+        self.clock_start_ms = clock_start_ms
         self.queue = MessageQueue(queue_capacity)
         self.timer_max = timer_max
         self.until_ms = until_ms
@@ -131,11 +139,11 @@ class RtosBackend:
     # -- rtos functions (the Lua thread) ---------------------------------------------
 
     def millis(self) -> int:
-        return self.clock.now()
+        return self._lua_time(self.clock.now())
 
     @staticmethod
     def micros() -> int:
-        return time.monotonic_ns() // 1000
+        return (time.monotonic_ns() // 1000) & CLOCK_MASK
 
     def receive(self, timeout: object) -> tuple:
         """rtos.receive; returns (now, values...) for the shim, which keeps `now`."""
@@ -148,14 +156,14 @@ class RtosBackend:
             self._release_due(now)
             message = self._next_message()
             if message is not None:
-                return (now, *message)
+                return (self._lua_time(now), *message)
             if self._stop_requested or self.reboot_requested:
                 return self._end("reboot" if self.reboot_requested else "stop")
             # What is due exactly at `until` still runs; the run stops before anything later.
             if self.until_ms is not None and now >= self.until_ms and (deadline is None or deadline > now):
                 return self._end("stop")
             if deadline is not None and now >= deadline:
-                return (now,)
+                return (self._lua_time(now),)
             wake = min((t for t in (deadline, self._next_event_time(), self.until_ms) if t is not None),
                        default=None)
             if wake is None and self._sources == 0:
@@ -221,9 +229,12 @@ class RtosBackend:
 
     # -- internals ---------------------------------------------------------------------
 
+    def _lua_time(self, elapsed_ms: int) -> int:
+        return (self.clock_start_ms + elapsed_ms) & CLOCK_MASK
+
     def _end(self, reason: str) -> tuple:
         self.end_reason = reason
-        return (self.clock.now(), None, reason.encode() if reason != "reboot" else b"stop")
+        return (self.millis(), None, reason.encode() if reason != "reboot" else b"stop")
 
     def _sample_memory(self) -> None:
         self.memory_peak = max(self.memory_peak, self._memory()[1])

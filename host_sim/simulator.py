@@ -80,6 +80,7 @@ class Simulator:
     def __init__(self, *, lua_version: str = "5.4", virtual_time: bool = True, seed: int = 1,
                  memory_limit_kb: int | None = None, queue_capacity: int = DEFAULT_CAPACITY,
                  timer_max: int = DEFAULT_TIMER_MAX, until_s: float | None = None,
+                 clock_start_ms: int = 0,
                  timestamps: bool = False, output: Callable[[str], None] | None = None,
                  capture: bool = False, globals: dict[str, object] | None = None,
                  console: ConsoleLink | None = None) -> None:
@@ -92,7 +93,7 @@ class Simulator:
             max_memory=self.memory_limit or _UNCAPPED)
         self.backend = RtosBackend(
             virtual_time=virtual_time, queue_capacity=queue_capacity, timer_max=timer_max,
-            until_ms=None if until_s is None else round(until_s * 1000),
+            until_ms=None if until_s is None else round(until_s * 1000), clock_start_ms=clock_start_ms,
             memory=lambda: (self.memory_limit, self.lua.get_memory_used()))
         self.timestamps = timestamps
         self._output = output or self._to_stdout
@@ -118,7 +119,9 @@ class Simulator:
         self.backend.stop()
 
     def now_ms(self) -> int:
-        return self.backend.millis()
+        """Milliseconds since the run started (rtos.millis() is this plus clock_start_ms,
+        modulo 2^31)."""
+        return self.backend.clock.now()
 
     # -- running ------------------------------------------------------------------------
 
@@ -154,12 +157,12 @@ class Simulator:
         return self._result(self.backend.end_reason or "returned")
 
     def _result(self, status: str, error: str | None = None) -> RunResult:
-        return RunResult(status, self.backend.millis(), error, self.captured or [])
+        return RunResult(status, self.backend.clock.now(), error, self.captured or [])
 
     def _write(self, line: bytes) -> None:
         text = line.decode("utf-8", "replace")
         if self.timestamps:
-            stamp = f"[{self.backend.millis() / 1000:8.3f}] "
+            stamp = f"[{self.backend.clock.now() / 1000:8.3f}] "
             text = "\n".join(stamp + part for part in text.split("\n"))
         if self.captured is not None:
             self.captured.append(text)

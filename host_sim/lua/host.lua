@@ -11,7 +11,7 @@ for name, value in pairs(constants) do rtos[name] = value end
 
 -- receive returns the backend's clock first; keeping it here makes rtos.millis() a
 -- Lua read in virtual time, where the clock only moves inside receive.
-local now = 0
+local now = backend.millis()
 local py_receive = backend.receive
 local function keep_now(t, ...)
     now = t

@@ -97,7 +97,14 @@ typedef struct {
      *  queue is empty and no rtos timer is active, instead of waiting forever.
      *  Only valid when nothing else posts (no ISRs, no other tasks). */
     bool exit_when_idle;
+    /** Test hosts only: the value rtos.millis() starts from, so that tests can cross
+     *  the clock's wrap from LUA_SYS_CLOCK_MASK to 0 within a short run. */
+    uint32_t clock_start_ms;
 } lua_sys_config_t;
+
+/** rtos.millis() and rtos.micros() count modulo 2^31: the device's Lua has 32-bit
+ *  integers, and every backend wraps the same way (docs/rtos-contract.md). */
+#define LUA_SYS_CLOCK_MASK 0x7FFFFFFFu
 
 #if CONFIG_LUA_SYS_TASK_CORE_ID < 0
 #define LUA_SYS_TASK_CORE_ID_DEFAULT tskNO_AFFINITY

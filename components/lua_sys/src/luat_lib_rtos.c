@@ -289,15 +289,18 @@ static int rtos_queue_stats(lua_State *L)
     return 1;
 }
 
+/* Both clocks wrap at 2^31 so that they are Lua integers also with LUA_32BITS; sys.lua
+ * compares times modulo 2^31. */
 static int rtos_millis(lua_State *L)
 {
-    push_int64(L, luat_runtime_elapsed_us() / 1000);
+    uint64_t ms = (uint64_t)(luat_runtime_elapsed_us() / 1000) + luat_runtime_clock_start_ms();
+    lua_pushinteger(L, (lua_Integer)(ms & LUA_SYS_CLOCK_MASK));
     return 1;
 }
 
 static int rtos_micros(lua_State *L)
 {
-    push_int64(L, luat_runtime_elapsed_us());
+    lua_pushinteger(L, (lua_Integer)((uint64_t)luat_runtime_elapsed_us() & LUA_SYS_CLOCK_MASK));
     return 1;
 }
 

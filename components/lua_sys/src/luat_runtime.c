@@ -129,6 +129,11 @@ bool luat_runtime_exit_when_idle(void)
     return s_rt.config.exit_when_idle;
 }
 
+uint32_t luat_runtime_clock_start_ms(void)
+{
+    return s_rt.config.clock_start_ms;
+}
+
 int64_t luat_runtime_elapsed_us(void)
 {
     return esp_timer_get_time() - s_rt.start_us;

@@ -24,6 +24,9 @@ bool luat_runtime_stop_requested(void);
 bool luat_runtime_exit_when_idle(void);
 
 /* Microseconds since the current run started. */
+/** rtos.millis()'s value at start (lua_sys_config_t.clock_start_ms). */
+uint32_t luat_runtime_clock_start_ms(void);
+
 int64_t luat_runtime_elapsed_us(void);
 
 const luat_alloc_t *luat_runtime_alloc(void);

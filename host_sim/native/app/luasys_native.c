@@ -67,7 +67,7 @@ static int serve_console(lua_sys_config_t *config, const char *fs_root)
 static int usage(void)
 {
     fprintf(stderr, "usage: luasys-native [--exit-when-idle] [--memory-limit KB] "
-                    "[--restart-on-reboot] SCRIPT\n"
+                    "[--restart-on-reboot] [--clock-start-ms MS] SCRIPT\n"
                     "       luasys-native --console [--fs DIR] [--memory-limit KB] [SCRIPT]\n");
     return 2;
 }
@@ -89,6 +89,13 @@ int main(int argc, char **argv)
             fs_root = argv[++i];
         } else if (strcmp(argv[i], "--restart-on-reboot") == 0) {
             restart_on_reboot = true;
+        } else if (strcmp(argv[i], "--clock-start-ms") == 0 && i + 1 < argc) {
+            char *end;
+            unsigned long ms = strtoul(argv[++i], &end, 10);
+            if (*end != '\0' || ms > LUA_SYS_CLOCK_MASK) {
+                return usage();
+            }
+            config.clock_start_ms = (uint32_t)ms;
         } else if (strcmp(argv[i], "--memory-limit") == 0 && i + 1 < argc) {
             char *end;
             unsigned long kb = strtoul(argv[++i], &end, 10);
