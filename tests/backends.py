@@ -11,8 +11,11 @@ import pytest
 from host_sim import LUA_VERSIONS, Simulator
 
 REPO = Path(__file__).resolve().parent.parent
-SIM_BACKENDS = [f"sim-{version}" for version in LUA_VERSIONS]
-ALL_BACKENDS = [*SIM_BACKENDS, "native"]
+# The clock wraps at 2^31 ms (docs/rtos-contract.md); the "-wrap" backends start it
+# 50 ms before the wrap, so nearly every case runs across it.
+WRAP_START_MS = 2**31 - 50
+SIM_BACKENDS = [f"sim-{version}" for version in LUA_VERSIONS] + ["sim-5.4-wrap"]
+ALL_BACKENDS = [*SIM_BACKENDS, "native", "native-wrap"]
 CASE_TIMEOUT_S = 120
 
 
@@ -30,12 +33,14 @@ def native_binary() -> Path:
 def run_lua(backend: str, script: Path, case: str | None = None) -> str:
     """Runs `script` on `backend` (with LUASYS_CASE=case); returns what it printed,
     followed by the traceback if the script itself failed."""
+    clock_start = WRAP_START_MS if backend.endswith("-wrap") else 0
     if backend.startswith("sim-"):
-        sim = Simulator(lua_version=backend[4:], virtual_time=True, capture=True, output=lambda _: None,
+        sim = Simulator(lua_version=backend.split("-")[1], virtual_time=True, capture=True,
+                        output=lambda _: None, clock_start_ms=clock_start,
                         globals={"LUASYS_CASE": case} if case else None)
         result = sim.run_file(script)
         return "\n".join(result.output + ([result.error] if result.error else []))
     env = dict(os.environ, **({"LUASYS_CASE": case} if case else {}))
-    done = subprocess.run([str(native_binary()), "--exit-when-idle", str(script)], env=env,
-                          capture_output=True, text=True, timeout=CASE_TIMEOUT_S)
+    done = subprocess.run([str(native_binary()), "--exit-when-idle", "--clock-start-ms", str(clock_start),
+                           str(script)], env=env, capture_output=True, text=True, timeout=CASE_TIMEOUT_S)
     return done.stdout + done.stderr

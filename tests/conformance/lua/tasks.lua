@@ -70,7 +70,7 @@ T.case("bad arguments name the function and the argument", function()
     T.raises("sys.taskInit: argument #1 'fn' must be a function (got \"f\")", sys.taskInit, "f")
     local errors = {}
     sys.taskInit(function()
-        for _, bad in ipairs({ -1, "10", 0 / 0, math.huge, 2 ^ 41 }) do
+        for _, bad in ipairs({ -1, "10", 0 / 0, math.huge, 2 ^ 30 }) do
             local ok, e = pcall(sys.wait, bad)
             errors[#errors + 1] = not ok and e:match("sys%.wait: argument #1 'ms' must be a number >= 0") ~= nil
         end
