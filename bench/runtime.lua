@@ -8,6 +8,18 @@ local clock = os.clock
 
 local function report(name, value) print(name .. "\t" .. string.format("%.6g", value)) end
 
+-- Timing noise from other processes only ever adds time: the best of a few repetitions
+-- is the cost of the operation itself, for the floor and for each figure alike.
+local REPEATS = 5
+local function best(measure, ...)
+    local min = math.huge
+    for _ = 1, REPEATS do
+        local t = measure(...)
+        if t < min then min = t end
+    end
+    return min
+end
+
 local function full_gc()
     collectgarbage()
     collectgarbage()
@@ -75,7 +87,7 @@ end
 -- (d) Lua heap bytes per parked task, and per bare parked coroutine.
 local function parked_bytes(count)
     local function park_bare() coroutine.yield() end
-    local function park_task() sys.wait(1e9) end
+    local function park_task() sys.wait(1e8) end
     local bare = {}
     full_gc()
     local before = collectgarbage("count")
@@ -97,12 +109,11 @@ local function parked_bytes(count)
     return bare_bytes, task_bytes, bare
 end
 
-local floor = floor_seconds_per_pair(2000000)
-report("floor_s_per_resume_yield", floor)
-report("wait_s", waits(1000, 100))
-report("burst_100k_s_per_message", burst(100000))
-report("burst_10k_s_per_message", burst(10000))
-report("waituntil_round_trip_s", round_trips(50000))
+report("floor_s_per_resume_yield", best(floor_seconds_per_pair, 1000000))
+report("wait_s", best(waits, 1000, 100))
+report("burst_100k_s_per_message", best(burst, 100000))
+report("burst_10k_s_per_message", best(burst, 10000))
+report("waituntil_round_trip_s", best(round_trips, 50000))
 local bare_bytes, task_bytes = parked_bytes(10000)
 report("bare_coroutine_bytes", bare_bytes)
 report("parked_task_bytes", task_bytes)

@@ -1,7 +1,7 @@
 """Runtime benchmarks: `python bench/runtime.py [--lua 5.4]`.
 
-Runs bench/runtime.lua in the simulator and prints each cost per operation and as a
-ratio to the floor (a plain coroutine resume/yield pair on the same Lua), with the
+Runs bench/runtime.lua in the simulator and prints each cost per operation (the best
+of five repetitions) and as a ratio to the floor (a plain coroutine resume/yield pair on the same Lua), with the
 targets of the runtime issue. It prints numbers; it asserts nothing.
 """
 
