@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import files_commands, monitor_command, native_command, repl_command, run_commands, sim_command
+from . import files_commands, flash_command, fs_command, monitor_command, native_command, repl_command, run_commands, sim_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,6 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
     repl_command.register(commands)
     monitor_command.register(commands)
     native_command.register(commands)
+    fs_command.register(commands)
+    flash_command.register(commands)
     return parser
 
 
