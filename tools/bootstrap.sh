@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(cmake make gcc pkg-config liblua5.4-dev)
+APT_PACKAGES=(build-essential cmake pkg-config liblua5.4-dev)
 
 if [[ "${1:-}" == "--native" ]]; then
     missing=()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from backends import ALL_BACKENDS, SIM_BACKENDS, run_lua
+from backends import ALL_BACKENDS, SANITIZER_REPORTS, SIM_BACKENDS, run_lua
 
 CASE_DIR = Path(__file__).resolve().parent / "lua"
 CASE_RE = re.compile(r'^\s*T\.case\("([^"]+)"', re.MULTILINE)
@@ -31,5 +31,5 @@ def collect() -> list:
 @pytest.mark.parametrize(("backend", "path", "case"), collect())
 def test_case(backend: str, path: Path, case: str) -> None:
     output = run_lua(backend, path, case)
-    if f"CASE ok {case}" not in output.splitlines():
+    if f"CASE ok {case}" not in output.splitlines() or any(r in output for r in SANITIZER_REPORTS):
         pytest.fail(f"{path.name}: {case!r} on {backend}:\n{output}", pytrace=False)
