@@ -14,6 +14,11 @@ local check = {}
 --- 2^31 must stay within 2^30 of each other (sys/deadlines.lua).
 check.MAX_MS = 1 << 29
 
+--- The largest integer of the device's 32-bit Lua, 2^31 - 1, as an integer. (Not
+--- `2 ^ 31 - 1`: `^` gives a float, and in single precision that rounds to 2^31, which
+--- has no 32-bit integer representation.)
+check.INT_MAX = 0x7fffffff
+
 local function shown(value)
     local t = type(value)
     if t == "string" then return format("%q", value) end

@@ -140,7 +140,7 @@ return function(core)
     ---@param limit integer
     ---@param name? string|number
     function M.setLimit(limit, name)
-        limit = check.integer("sys.setMailboxLimit", 1, "limit", limit, 1, 2 ^ 31 - 1)
+        limit = check.integer("sys.setMailboxLimit", 1, "limit", limit, 1, check.INT_MAX)
         if name == nil then
             default_limit = limit
             return
