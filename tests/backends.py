@@ -15,18 +15,21 @@ REPO = Path(__file__).resolve().parent.parent
 # 50 ms before the wrap, so nearly every case runs across it.
 WRAP_START_MS = 2**31 - 50
 SIM_BACKENDS = [f"sim-{version}" for version in LUA_VERSIONS] + ["sim-5.4-wrap"]
-# "native-asan" is the same build with AddressSanitizer and UndefinedBehaviorSanitizer.
-ALL_BACKENDS = [*SIM_BACKENDS, "native", "native-wrap", "native-asan"]
+# A native backend's name is its build directory under build/ (build/native, ...), plus
+# "-wrap" for the same build with the clock started before the wrap.
+# "native-asan": the same build with AddressSanitizer and UndefinedBehaviorSanitizer;
+# "native-lua32": linked against a Lua built with LUA_32BITS, the firmware's number
+# model (32-bit integers, single-precision floats).
+ALL_BACKENDS = [*SIM_BACKENDS, "native", "native-wrap", "native-asan", "native-lua32", "native-lua32-wrap"]
 SANITIZER_REPORTS = ("Sanitizer", "runtime error:")
 CASE_TIMEOUT_S = 120
 
 
-def native_binary(sanitized: bool = False) -> Path:
-    """The native host build's executable; skips (or fails, in CI) when it is not built."""
-    if sanitized:
-        path = Path(os.environ.get("LUASYS_NATIVE_ASAN", REPO / "build" / "native-asan" / "luasys-native"))
-    else:
-        path = Path(os.environ.get("LUASYS_NATIVE", REPO / "build" / "native" / "luasys-native"))
+def native_binary(build: str = "native") -> Path:
+    """build/<build>/luasys-native, or the file named by LUASYS_<BUILD> (LUASYS_NATIVE,
+    LUASYS_NATIVE_ASAN, LUASYS_NATIVE_LUA32); skips (or fails, in CI) when it is not built."""
+    variable = "LUASYS_" + build.upper().replace("-", "_")
+    path = Path(os.environ.get(variable, REPO / "build" / build / "luasys-native"))
     if not path.is_file():
         message = f"native backend not built ({path}); run tools/run-tests.sh"
         if os.environ.get("LUASYS_REQUIRE_NATIVE") == "1":
@@ -46,7 +49,7 @@ def run_lua(backend: str, script: Path, case: str | None = None) -> str:
         result = sim.run_file(script)
         return "\n".join(result.output + ([result.error] if result.error else []))
     env = dict(os.environ, **({"LUASYS_CASE": case} if case else {}))
-    done = subprocess.run([str(native_binary(backend.endswith("-asan"))), "--exit-when-idle",
+    done = subprocess.run([str(native_binary(backend.removesuffix("-wrap"))), "--exit-when-idle",
                            "--clock-start-ms", str(clock_start),
                            str(script)], env=env, capture_output=True, text=True, timeout=CASE_TIMEOUT_S)
     return done.stdout + done.stderr

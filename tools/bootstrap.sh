@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Sets up this checkout on a fresh machine: a virtualenv (.venv) with the Python side
 # (simulator, `luasys` command, test tools). With --native, also the Debian packages
-# that the native host build and the C tests need.
+# that the native host build and the C tests need, and the Lua sources of the
+# native-lua32 build (tools/fetch-lua-src.sh: Debian's source package, into build/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(build-essential cmake pkg-config liblua5.4-dev)
+APT_PACKAGES=(build-essential cmake pkg-config liblua5.4-dev debian-archive-keyring)
 
 if [[ "${1:-}" == "--native" ]]; then
     missing=()
@@ -18,6 +19,7 @@ if [[ "${1:-}" == "--native" ]]; then
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
     fi
+    tools/fetch-lua-src.sh >/dev/null
 fi
 
 [[ -x .venv/bin/python ]] || python3 -m venv .venv

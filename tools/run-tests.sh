@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test run, as CI does it: set up, build the native backend (plain and with
-# AddressSanitizer + UndefinedBehaviorSanitizer), run pytest.
+# The whole test run, as CI does it: set up, build the native backend (plain, with
+# AddressSanitizer + UndefinedBehaviorSanitizer, and against a Lua built with
+# LUA_32BITS like the firmware's), run pytest.
 # Extra arguments go to pytest (e.g. `tools/run-tests.sh -k conformance -x`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,9 @@ cmake -S host_sim/native -B build/native -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev
 cmake --build build/native -j2 >/dev/null
 cmake -S host_sim/native -B build/native-asan -DLUASYS_SANITIZE=ON >/dev/null
 cmake --build build/native-asan -j2 >/dev/null
+lua32_src=$(tools/fetch-lua-src.sh) # no-op after bootstrap; prints the source directory
+cmake -S host_sim/native -B build/native-lua32 -DLUASYS_LUA32_SRC="$lua32_src" >/dev/null
+cmake --build build/native-lua32 -j2 >/dev/null
 export LUASYS_REQUIRE_NATIVE=1
 
 exec .venv/bin/python -m pytest "$@"
