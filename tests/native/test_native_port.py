@@ -1,5 +1,6 @@
 """The FreeRTOS host port's C tests and the lua_sys C API test, run from the native
-build (and from the sanitizer build, build/native-asan, when it exists)."""
+build, from the one against a LUA_32BITS Lua (build/native-lua32), and from the sanitizer
+build (build/native-asan) when it exists."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ import pytest
 from native_build import build_dir
 
 PROGRAMS = ["test_port_queue", "test_port_timers", "test_port_task", "test_lua_sys_api"]
-BUILDS = ["native", "native-asan"]
+BUILDS = ["native", "native-asan", "native-lua32"]
 
 
 @pytest.mark.parametrize("build", BUILDS)
 @pytest.mark.parametrize("program", PROGRAMS)
 def test_port_program(build: str, program: str) -> None:
-    # The sanitizer build is optional here; CI requires only build/native.
-    exe = build_dir(build, required=None if build == "native" else False) / program
+    # The sanitizer build is optional here; CI requires the others.
+    exe = build_dir(build, required=False if build == "native-asan" else None) / program
     done = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "CHECK failed" not in done.stderr

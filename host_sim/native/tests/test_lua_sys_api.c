@@ -1,7 +1,8 @@
 /* The component's public C API on the host port: argument rejection, full
- * queue accounting from task and "ISR" context, delivery order into Lua, and
- * lua_sys_stop(). Counts and order only, no timing. */
+ * queue accounting from task and "ISR" context, delivery order into Lua, integers
+ * at the 32-bit boundary, and lua_sys_stop(). Counts and order only, no timing. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -95,9 +96,19 @@ static const char *SCRIPT =
     "  if i ~= n or f ~= 0.5 or (s == 'task') == b or math.type(i) ~= 'integer' then bad = bad + 1 end\n"
     "  n = n + 1\n"
     "end)\n"
+    /* On a LUA_32BITS Lua (the firmware's; build/native-lua32) integers beyond
+     * -2^31..2^31-1 arrive as floats (docs/rtos-contract.md); elsewhere as integers. */
+    "local wide = 'none'\n"
+    "sys.subscribe('wide', function(a, b, c, d)\n"
+    "  local beyond = math.maxinteger == 0x7fffffff and 'float' or 'integer'\n"
+    "  local ok = math.type(a) == 'integer' and a == 0x7fffffff\n"
+    "    and math.type(b) == 'integer' and b == -0x7fffffff - 1\n"
+    "    and math.type(c) == beyond and c == 2 ^ 31 and math.type(d) == beyond and d == -5e9\n"
+    "  wide = ok and 'wide-ok' or ('wide-bad:' .. table.concat({ tostring(a), tostring(b), tostring(c), tostring(d) }, ','))\n"
+    "end)\n"
     "local reason = sys.run()\n"
     "local f = assert(io.open(os.getenv('LUASYS_API_OUT'), 'w'))\n"
-    "f:write(n, ' ', bad, ' ', reason)\n"
+    "f:write(n, ' ', bad, ' ', wide, ' ', reason)\n"
     "f:close()\n";
 
 static void test_delivery_in_order_then_stop(void)
@@ -119,20 +130,29 @@ static void test_delivery_in_order_then_stop(void)
     while (stats().received < DEPTH) {
         vTaskDelay(1);
     }
+    const lua_sys_arg_t wide[4] = { LUA_SYS_INT(INT32_MAX), LUA_SYS_INT(INT32_MIN),
+                                    LUA_SYS_INT((int64_t)INT32_MAX + 1), LUA_SYS_INT(-5000000000) };
+    CHECK(lua_sys_post("wide", wide, 4) == ESP_OK);
+    while (stats().received < DEPTH + 1) {
+        vTaskDelay(1);
+    }
     CHECK(lua_sys_stop() == ESP_OK);
     lua_sys_exit_t outcome = LUA_SYS_EXIT_ERROR;
     CHECK(lua_sys_wait(portMAX_DELAY, &outcome) == ESP_OK);
     CHECK(outcome == LUA_SYS_EXIT_OK);
 
-    char result[64] = { 0 };
+    char result[160] = { 0 };
     FILE *f = fopen(out, "r");
     CHECK(f != NULL && fgets(result, sizeof(result), f) != NULL);
     fclose(f);
     char expected[64];
-    snprintf(expected, sizeof(expected), "%d 0 stop", DEPTH);
+    snprintf(expected, sizeof(expected), "%d 0 wide-ok stop", DEPTH);
+    if (strcmp(result, expected) != 0) {
+        fprintf(stderr, "script wrote \"%s\", expected \"%s\"\n", result, expected);
+    }
     CHECK(strcmp(result, expected) == 0);
     lua_sys_queue_stats_t st = stats();
-    CHECK(st.depth == 0 && st.received == DEPTH);
+    CHECK(st.depth == 0 && st.received == DEPTH + 1);
     remove(script);
     remove(out);
 }
