@@ -16,6 +16,7 @@ local rtos = rtos
 local log = require "log"
 local check = require "sys.check"
 local deadlines = require "sys.deadlines"
+local readyq = require "sys.ready"
 
 local co_create, co_resume, co_status, co_running, co_yield =
     coroutine.create, coroutine.resume, coroutine.status, coroutine.running, coroutine.yield
@@ -40,6 +41,7 @@ local ERROR_TOPIC = sys.ERROR_TOPIC
 local tasks_created, tasks_ended, task_errors, callback_errors = 0, 0, 0, 0
 local published, delivered, unheard, rtos_messages = 0, 0, 0, 0
 local timers_fired, timer_overruns = 0, 0
+local executed = 0 -- items the loop ran: task wake-ups and timer firings
 
 ------------------------------------------------------------------------------------
 -- Errors: caught, logged with a traceback, counted, published; never fatal.
@@ -91,14 +93,23 @@ end
 ------------------------------------------------------------------------------------
 
 -- Every live task is a key of `tasks`. Its value is the seq of the deadline entry that
--- will wake it while it sleeps with a deadline, and false otherwise: one hash entry
--- per task, which is most of what a parked task costs beyond its coroutine.
+-- will wake it while that entry is pending or in the heap, minus that seq once the
+-- entry has moved to the ready queue, and false otherwise: one hash entry per task,
+-- which is most of what a parked task costs beyond its coroutine. (Timers keep the
+-- same in `t.seq`.)
 local tasks = {}
 local task_names = {} -- [co] = name, for named tasks only
+local task_tiers = {} -- [co] = ready-queue tier, for tasks not in the normal tier
 -- [co] = topic while a task waits in sys.waitUntil*(topic): delivery takes the task out
 -- of the list itself, so the common path needs no unsubscribe.
 local waiting_on = {}
 local cancelled = setmetatable({}, { __mode = "k" })
+local handles = {}    -- [co] = handle, for tasks started with sys.task or sys.every
+---@class sys.Task
+---@field co thread       the task's coroutine (a new one after each restart)
+---@field name string
+local Task = {}       -- the handles' class (see "Task handles")
+local tiered = 0      -- live tasks outside the normal tier; 0 lets the loop skip the ready queue
 local live_tasks = 0
 local current         -- the task running now; nil while the loop itself runs
 
@@ -117,7 +128,16 @@ local MASK, HALF = deadlines.MASK, deadlines.HALF
 local MAX_MS = check.MAX_MS
 local SEQ_RENUMBER_AT = HALF
 local heap = deadlines.new()
+local ready = readyq.new()
+local NORMAL = readyq.NORMAL
+local micros = rtos.micros
+-- Set by sys/watchdog.lua and sys.setTrace: told when a task or callback starts running
+-- (`slice_hook(owner)`) and, for tracing, when it ends.
+local slice_hook, trace_hook
+local task_hook -- set by sys/watchdog.lua: told of every new task
 local seq = 0
+local seq_base = 0 -- seqs given out before the last renumbering (sys.stats().scheduled)
+local function seq_total() return seq_base + seq end
 local flushed_seq = 0 -- entries with a larger seq are still pending
 local pending_due, pending_seq, pending_items, pending_n = {}, {}, {}, 0
 local stale = 0       -- heap entries nobody will recognise any more
@@ -170,6 +190,7 @@ local function renumber()
         if type(item) == "thread" then tasks[item] = i else item.seq = i end
         heap.push(dues[i], i, item)
     end
+    seq_base = seq_base + seq - #items
     seq, flushed_seq, stale = #items, #items, 0
 end
 
@@ -193,7 +214,7 @@ end
 -- flushed; one already in the heap is counted, and the heap is compacted once such
 -- entries are the majority.
 local function drop_entry(s)
-    if s <= flushed_seq then
+    if s > 0 and s <= flushed_seq then
         stale = stale + 1
         if stale > 64 and stale * 2 > heap.size() then
             heap.compact(is_live)
@@ -251,7 +272,8 @@ local function end_task(co)
     if tasks[co] == nil then return end
     local s = tasks[co]
     if s then drop_entry(s) end
-    tasks[co], task_names[co], waiting_on[co] = nil, nil, nil
+    if task_tiers[co] then tiered = tiered - 1 end
+    tasks[co], task_names[co], task_tiers[co], waiting_on[co], handles[co] = nil, nil, nil, nil, nil
     live_tasks = live_tasks - 1
     tasks_ended = tasks_ended + 1
     if tasks_peak > 64 and live_tasks < tasks_peak // 4 then shrink_task_table() end
@@ -263,14 +285,29 @@ local function close_task(co)
     if co_close then co_close(co) end
 end
 
+local task_ended, task_failed -- what happens to a handle's task; see "Task handles"
+
 local function resume(co, ...)
     local outer = current
     current = co
+    local handle = handles[co]
+    local started = (handle or trace_hook) and micros()
+    if slice_hook then slice_hook(co) end
     local ok, err = co_resume(co, ...)
     current = outer
+    if started then
+        local ran = (micros() - started) & MASK
+        if handle then
+            handle.slices = handle.slices + 1
+            handle.run_us = handle.run_us + ran
+            if ran > handle.run_us_max then handle.run_us_max = ran end
+        end
+        if trace_hook then trace_hook("run", task_label(co), started, ran) end
+    end
     if ok then
         if co_status(co) == "dead" then
             end_task(co)
+            if handle then task_ended(handle) end
         elseif cancelled[co] then
             close_task(co)
         end
@@ -281,7 +318,7 @@ local function resume(co, ...)
         -- Closing the dead task frees its stack now, which matters most when it died
         -- of out-of-memory.
         if co_close then co_close(co) end
-        report("task", name, err, trace)
+        if handle then task_failed(handle, err, trace) else report("task", name, err, trace) end
     end
 end
 
@@ -295,9 +332,28 @@ local function running_task(fname)
     return co
 end
 
+-- A live task's state: "running", "ready", "sleeping" or "waiting".
+local function state_of(co)
+    local entry = tasks[co]
+    if co == current or co_status(co) == "normal" then return "running" end
+    if entry == false then return "waiting" end
+    return entry > 0 and "sleeping" or "ready"
+end
+
+local function set_tier(co, tier)
+    if task_tiers[co] then tiered = tiered - 1 end
+    if tier == NORMAL then
+        task_tiers[co] = nil
+    else
+        task_tiers[co] = tier
+        tiered = tiered + 1
+    end
+end
+
 -- Creates and starts a task; `name` is a string, or nil for an unnamed task.
 local function start_task(name, fn, ...)
     local co = co_create(fn)
+    if task_hook then task_hook(co) end
     tasks[co] = false
     task_names[co] = name
     live_tasks = live_tasks + 1
@@ -351,7 +407,8 @@ end
 --- next wait.
 ---@param co thread
 function sys.taskCancel(co)
-    if type(co) ~= "thread" then check.fail("sys.taskCancel", 1, "task", "a task", co) end
+    if getmetatable(co) == Task then return co:cancel() end
+    if type(co) ~= "thread" then check.fail("sys.taskCancel", 1, "task", "a task", co, 3) end
     if tasks[co] == nil then return false end
     if co_status(co) == "suspended" then close_task(co) else cancelled[co] = true end
     return true
@@ -511,6 +568,7 @@ local function deliver(topic, first, last)
         if s then
             if type(s) == "function" then
                 delivered = delivered + 1
+                if slice_hook then slice_hook(s) end
                 local ok, trace = xpcall(s, with_traceback, unpack(mq, first, last))
                 if not ok then
                     report("subscriber", tostring(topic) .. " -> " .. source_of(s), caught_message, trace)
@@ -544,6 +602,7 @@ local function dispatch()
         local h = mq_head
         local n, topic = mq[h], mq[h + 1]
         mq_head = h + 2 + n
+        if trace_hook then trace_hook("message", tostring(topic), micros(), 0) end
         if topic == ERROR_TOPIC then
             delivering_errors = true
             deliver(topic, h + 2, h + 1 + n)
@@ -561,9 +620,11 @@ end
 -- The arguments of the waitUntil family, checked inline on the common path.
 local function check_wait(fname, topic, ms)
     local t = type(topic)
-    if t ~= "string" and (t ~= "number" or topic ~= topic) then check.topic(fname, 1, topic) end
+    if t ~= "string" and (t ~= "number" or topic ~= topic) then
+        check.fail(fname, 1, "topic", "a string or a number", topic)
+    end
     if ms ~= nil and (type(ms) ~= "number" or not (ms >= 0 and ms <= MAX_MS)) then
-        check.ms(fname, 2, "ms", ms, 0, MAX_MS)
+        check.fail(fname, 2, "ms", "a number >= 0 and <= " .. MAX_MS, ms)
     end
 end
 
@@ -648,6 +709,7 @@ end
 ---@field remaining integer  firings left; -1 forever
 ---@field seq integer|nil  seq of its deadline entry; nil once stopped
 ---@field overruns integer
+---@field tier integer  ready-queue tier (sys/ready.lua)
 
 local timers = {}     -- [id] = timer
 local timers_of = {}  -- [fn] = { [timer] = true }
@@ -695,7 +757,7 @@ local function start_timer(fname, fn, ms, remaining, ...)
     if old then stop_timer(old) end
     last_timer_id = last_timer_id + 1
     local t = {
-        id = last_timer_id, fn = fn, ms = ms, remaining = remaining, overruns = 0,
+        id = last_timer_id, fn = fn, ms = ms, remaining = remaining, overruns = 0, tier = NORMAL,
         args = select("#", ...) > 0 and pack(...) or nil,
     }
     timers[t.id] = t
@@ -795,40 +857,304 @@ local function fire_timer(t, due, now)
         t.seq = next_seq()
         schedule((due + (missed + 1) * ms) & MASK, t.seq, t)
     end
+    if slice_hook then slice_hook(t) end
+    local started = trace_hook and micros()
     local args, ok, trace = t.args, nil, nil
     if args then
         ok, trace = xpcall(t.fn, with_traceback, unpack(args, 1, args.n))
     else
         ok, trace = xpcall(t.fn, with_traceback)
     end
+    if started then trace_hook("timer", "timer " .. t.id, started, (micros() - started) & MASK) end
     if not ok then
         report("timer", "timer " .. t.id .. " -> " .. source_of(t.fn), caught_message, trace)
     end
 end
 
+
+------------------------------------------------------------------------------------
+-- Task handles: sys.task(fn, options, ...) and the error policies
+------------------------------------------------------------------------------------
+
+local ERROR_POLICIES = { stop = true, restart = true, reboot = true }
+local HANDLE_OPTIONS = { name = true, priority = true, on_error = true, backoff = true, backoff_max = true }
+
+-- An error raised with sys.nonfatal(message): logged and counted, then the task is
+-- rescheduled (a periodic job goes on with its next tick, a task restarts after its
+-- back-off) whatever its error policy.
+local NonFatal = {}
+NonFatal.__index = NonFatal
+NonFatal.__tostring = function(e) return "non-fatal: " .. tostring(e.message) end
+
+--- An error value for `error(sys.nonfatal("sensor timeout"))`: a failure the task can
+--- recover from by running again (see sys.task's error policies).
+---@param message any
+---@return table
+function sys.nonfatal(message)
+    return setmetatable({ message = message }, NonFatal)
+end
+
+local function is_nonfatal(err) return getmetatable(err) == NonFatal end
+
+Task.__index = Task
+
+local PRIORITY_NAMES = '"critical", "connectivity", "normal" or "background"'
+
+local function tier_of(fname, n, priority)
+    local tier = readyq.TIERS[priority]
+    if not tier then check.fail(fname, n, "priority", PRIORITY_NAMES, priority) end
+    return tier
+end
+
+-- Starts (or restarts) the handle's function as a new task.
+local function start_handle(handle)
+    local co = co_create(handle.fn)
+    if task_hook then task_hook(co) end
+    tasks[co] = false
+    task_names[co] = handle.name
+    set_tier(co, handle.tier)
+    handles[co] = handle
+    handle.co, handle.final = co, nil
+    live_tasks = live_tasks + 1
+    if live_tasks > tasks_peak then tasks_peak = live_tasks end
+    tasks_created = tasks_created + 1
+    resume(co, unpack(handle.args, 1, handle.args.n))
+end
+
+local function restart_after_backoff(handle)
+    if handle.final == "restarting" then start_handle(handle) end
+end
+
+-- The back-off before the next restart: `backoff`, doubled for each failure in a row,
+-- at most `backoff_max`.
+local function backoff_ms(handle)
+    local ms = handle.backoff * (1 << math.min(handle.failures - 1, 20))
+    return ms < handle.backoff_max and ms or handle.backoff_max
+end
+
+-- Reports a failure of a handle's task or job and applies its policy. Returns
+-- "again" with the back-off in ms when it is to run again, or "stop".
+local function apply_error_policy(handle, err, trace)
+    handle.errors = handle.errors + 1
+    handle.failures = handle.failures + 1
+    local nonfatal = is_nonfatal(err)
+    report("task", handle.name, nonfatal and err.message or err, trace)
+    if nonfatal or handle.on_error == "restart" then return "again", backoff_ms(handle) end
+    if handle.on_error == "reboot" then rtos.reboot() end
+    return "stop"
+end
+
+task_failed = function(handle, err, trace)
+    if apply_error_policy(handle, err, trace) == "stop" then
+        handle.final = "failed"
+        return
+    end
+    handle.final = "restarting"
+    sys.timerStart(restart_after_backoff, backoff_ms(handle), handle)
+end
+
+task_ended = function(handle)
+    handle.final, handle.failures = handle.final or "done", 0
+end
+
+-- A handle for `fn` with the options of sys.task, checked; not started yet. Errors
+-- blame the line that called the public function `fname`, `depth` calls up.
+local function new_handle(fname, n, fn, options, depth)
+    local function fail(name, requirement, value)
+        check.fail(fname, n, name, requirement, value, 5 + depth)
+    end
+    options = options or {}
+    if type(options) ~= "table" then fail("options", "a table or nil", options) end
+    for key, value in pairs(options) do
+        if not HANDLE_OPTIONS[key] then fail("options." .. tostring(key), "a known option", value) end
+    end
+    local name = options.name
+    if name ~= nil and type(name) ~= "string" then fail("options.name", "a string", name) end
+    local on_error = options.on_error or "stop"
+    if not ERROR_POLICIES[on_error] then fail("options.on_error", '"stop", "restart" or "reboot"', on_error) end
+    local tier = readyq.TIERS[options.priority or "normal"]
+    if not tier then fail("options.priority", PRIORITY_NAMES, options.priority) end
+    local function ms_option(key, default)
+        local value = options[key]
+        if value == nil then return default end
+        if type(value) ~= "number" or not (value >= 1 and value <= MAX_MS) then
+            fail("options." .. key, "a number >= 1 and <= " .. MAX_MS, value)
+        end
+        return ceil(value)
+    end
+    return setmetatable({
+        fn = fn, name = name or ("task@" .. source_of(fn)),
+        tier = tier,
+        on_error = on_error,
+        backoff = ms_option("backoff", 1000),
+        backoff_max = ms_option("backoff_max", 60000),
+        failures = 0, errors = 0, overruns = 0, slices = 0, run_us = 0, run_us_max = 0, ready_wait_ms = 0,
+        ticks = 0,
+    }, Task)
+end
+
+--- Starts `fn(...)` as a task with options and returns its handle:
+--- `name` (default: where fn is defined), `priority` ("critical", "connectivity",
+--- "normal" (default), "background"), `on_error` ("stop" (default): a failed task ends;
+--- "restart": it starts again after `backoff` ms (default 1000), doubled for each failure
+--- in a row up to `backoff_max` (default 60000); "reboot": rtos.reboot()).
+---@param fn function
+---@param options? {name?: string, priority?: string, on_error?: string, backoff?: integer, backoff_max?: integer}
+---@return sys.Task
+function sys.task(fn, options, ...)
+    check.func("sys.task", 1, "fn", fn)
+    local handle = new_handle("sys.task", 2, fn, options, 0)
+    handle.args = pack(...)
+    start_handle(handle)
+    return handle
+end
+
+--- "running", "ready" (due, waiting for its turn), "sleeping" (until a deadline),
+--- "waiting" (for a message), "restarting" (in its back-off), or how it ended:
+--- "done", "failed", "cancelled".
+---@return string
+function Task:state()
+    return tasks[self.co] == nil and (self.final or "done") or state_of(self.co)
+end
+
+--- The task's priority tier name.
+---@return string
+function Task:priority() return readyq.NAMES[self.tier] end
+
+--- Moves the task to another priority tier; it takes effect at its next wake-up.
+---@param priority string
+function Task:setPriority(priority)
+    self.tier = tier_of("Task:setPriority", 1, priority)
+    if tasks[self.co] ~= nil then set_tier(self.co, self.tier) end
+end
+
+--- Cancels the task: it never runs again (a pending restart is dropped too).
+---@return boolean cancelled false if it had ended already
+function Task:cancel()
+    local live = tasks[self.co] ~= nil
+    if not live and self.final ~= "restarting" then return false end
+    self.final = "cancelled"
+    if live then sys.taskCancel(self.co) end
+    return true
+end
+
+--- The task's statistics: slices (times it ran), run_us and run_us_max (time spent
+--- running, in total and in its longest slice), ready_wait_ms (time due but not yet
+--- running), errors, overruns and ticks (periodic jobs).
+---@return table
+function Task:stats()
+    return {
+        name = self.name, state = self:state(), priority = self:priority(),
+        slices = self.slices, run_us = self.run_us, run_us_max = self.run_us_max,
+        ready_wait_ms = self.ready_wait_ms, errors = self.errors, overruns = self.overruns,
+        ticks = self.ticks,
+    }
+end
+
+--- Changes a periodic job's interval (sys.every); it takes effect from the next tick.
+---@param ms integer
+function Task:setInterval(ms)
+    if not self.interval then error("Task:setInterval: " .. self.name .. " is not a periodic job (sys.every)", 2) end
+    self.interval = check.ms("Task:setInterval", 1, "ms", ms, 1, MAX_MS)
+end
+
+Task.__tostring = function(t) return "task " .. t.name .. " (" .. t:state() .. ")" end
+
+sys.every = require("sys.periodic")(sys, {
+    millis = millis,
+    sleep_until = function(due)
+        schedule_wake(current, due)
+        return co_yield()
+    end,
+    call = function(fn, ...)
+        if slice_hook then slice_hook(fn) end
+        return xpcall(fn, with_traceback, ...)
+    end,
+    caught = function() return caught_message end,
+    apply_error_policy = apply_error_policy,
+    count_overruns = function(n) timer_overruns = timer_overruns + n end,
+    name_of = function(kind, fn) return kind .. "@" .. source_of(fn) end,
+    start_job = function(loop, options, fields, ...)
+        local handle = new_handle("sys.every", 3, loop, options, 1)
+        for key, value in pairs(fields) do handle[key] = value end
+        handle.args = pack(handle, ...)
+        start_handle(handle)
+        return handle
+    end,
+})
+
 ------------------------------------------------------------------------------------
 -- The loop
 ------------------------------------------------------------------------------------
 
--- Wakes the tasks and fires the timers due at `now`. What they schedule is pending
--- until the next flush, so it runs in a later turn (a task looping on sys.wait(0)
--- cannot starve incoming messages: the rtos queue is polled in between).
+-- Moves the tasks and timers due at `now` from the heap to the ready queue, then runs
+-- ready work, highest tier first (with aging, sys/ready.lua), at most TURN_BUDGET items
+-- before the loop polls the rtos queue again. What they schedule is pending until the
+-- next flush, so it runs in a later turn: a task looping on sys.wait(0) cannot starve
+-- incoming messages.
+local TURN_BUDGET = 64
+local ready_push, ready_take = ready.push, ready.take
+
 local function run_due(now)
+    if tiered == 0 and ready.size() == 0 then
+        -- Every task is in the normal tier, so the ready queue would be a plain FIFO in
+        -- heap order: run the due entries straight from the heap.
+        for _ = 1, TURN_BUDGET do
+            local due, s, item = heap.peek()
+            if not due or (now - due) & MASK >= HALF then return end
+            heap.pop()
+            executed = executed + 1
+            if type(item) == "thread" then
+                if tasks[item] == s then
+                    tasks[item] = false
+                    local handle = handles[item]
+                    if handle then handle.ready_wait_ms = handle.ready_wait_ms + ((now - due) & MASK) end
+                    resume(item)
+                else
+                    stale = stale - 1
+                end
+            elseif item.seq == s then
+                fire_timer(item, due, now)
+            else
+                stale = stale - 1
+            end
+            if mq_head < mq_tail then dispatch() end
+        end
+        return
+    end
     while true do
         local due, s, item = heap.peek()
-        if not due or (now - due) & MASK >= HALF then return end -- empty, or due after now
+        if not due or (now - due) & MASK >= HALF then break end -- empty, or due after now
         heap.pop()
         if type(item) == "thread" then
             if tasks[item] == s then
-                tasks[item] = false
-                resume(item)
+                tasks[item] = -s
+                local handle = handles[item]
+                if handle then handle.due = due end
+                ready_push(task_tiers[item] or NORMAL, item, s)
             else
                 stale = stale - 1
             end
         elseif item.seq == s then
-            fire_timer(item, due, now)
+            item.seq, item.due = -s, due
+            ready_push(item.tier, item, s)
         else
             stale = stale - 1
+        end
+    end
+    for _ = 1, TURN_BUDGET do
+        local item, s = ready_take()
+        if not item then return end
+        executed = executed + 1
+        if type(item) == "thread" then
+            if tasks[item] == -s then
+                tasks[item] = false
+                local handle = handles[item]
+                if handle then handle.ready_wait_ms = handle.ready_wait_ms + ((millis() - handle.due) & MASK) end
+                resume(item)
+            end
+        elseif item.seq == -s then
+            fire_timer(item, item.due, now)
         end
         if mq_head < mq_tail then dispatch() end
     end
@@ -860,10 +1186,13 @@ local function turn()
     run_due(millis())
     local due = next_due()
     local timeout = INF_TIMEOUT
-    if due then
+    if ready.size() > 0 then
+        timeout = 0 -- ready work left over from this turn's budget
+    elseif due then
         timeout = (due - millis()) & MASK
         if timeout >= HALF then timeout = 0 end -- already due
     end
+    if slice_hook then slice_hook(nil) end -- blocking is not running
     return handle_incoming(receive(timeout))
 end
 
@@ -926,6 +1255,60 @@ sys.setMailboxLimit = mailbox.setLimit
 -- Introspection
 ------------------------------------------------------------------------------------
 
+-- What a task, timer or subscriber is called in reports.
+local function label_of(what)
+    local kind = type(what)
+    if kind == "thread" then return task_label(what) end
+    if kind == "function" then return source_of(what) end
+    return "timer " .. what.id .. " -> " .. source_of(what.fn)
+end
+
+--- Sets the watchdog for tasks and callbacks that run too long without yielding (see
+--- sys/watchdog.lua): sys.setWatchdog(1000, 4000) reports at 1 s and raises an error in
+--- the culprit at 4 s, before ESP-IDF's task watchdog (5 s). Off by default: its count
+--- hook puts Lua's interpreter on its slower, traced path (bench/runtime.py measures it).
+sys.setWatchdog = require("sys.watchdog")(sys, {
+    micros = micros,
+    label_of = label_of,
+    set_slice_hook = function(hook) slice_hook = hook end,
+    set_task_hook = function(hook) task_hook = hook end,
+    tasks = function() return tasks end,
+})
+
+--- Sets a function called for every task switch, timer firing and message dispatch:
+--- `fn(kind, name, start_us, duration_us)` with kind "run" (a task ran), "timer" or
+--- "message" (duration 0); times from rtos.micros(). nil removes it.
+---@param fn fun(kind: string, name: string, start_us: integer, duration_us: integer)|nil
+function sys.setTrace(fn)
+    if fn ~= nil and type(fn) ~= "function" then check.fail("sys.setTrace", 1, "fn", "a function or nil", fn, 3) end
+    trace_hook = fn
+end
+
+sys.describe = require("sys.describe")({
+    millis = millis,
+    ticks_diff = sys.ticksDiff,
+    tasks = function() return tasks end,
+    timers = function() return timers end,
+    ready_size = function() return ready.size() end,
+    handle_of = function(co) return handles[co] end,
+    label_of = label_of,
+    state_of = state_of,
+    tier_of = function(co) return task_tiers[co] or NORMAL end,
+    waiting_on = function(co) return waiting_on[co] end,
+    each_entry = function(visit)
+        heap.each(function(due, s, item) if is_live(s, item) then visit(due, item) end end)
+        for i = 1, pending_n do
+            if is_live(pending_seq[i], pending_items[i]) then visit(pending_due[i], pending_items[i]) end
+        end
+    end,
+    each_ready = function(visit)
+        ready.each(function(item, token, _, waited)
+            local entry = type(item) == "thread" and tasks[item] or item.seq
+            if entry == -token then visit(item, waited) end
+        end)
+    end,
+})
+
 local function live_pending()
     local count = 0
     for i = 1, pending_n do
@@ -939,6 +1322,7 @@ end
 function sys.stats()
     return {
         tasks_live = live_tasks, tasks_created = tasks_created, tasks_ended = tasks_ended,
+        scheduled = seq_total(), executed = executed,
         task_errors = task_errors, callback_errors = callback_errors,
         published = published, delivered = delivered, unheard = unheard,
         rtos_messages = rtos_messages,

@@ -27,14 +27,18 @@ local function shown(value)
 end
 check.shown = shown
 
---- Raises the standard argument error, blaming the caller of the public function.
+--- Raises the standard argument error, blaming the caller of the public function:
+--- `level` (default 4) is error()'s level as seen from check.fail, for checks nested
+--- deeper than a checker called by the public function.
 ---@param fname string  e.g. "sys.wait"
 ---@param n integer     argument position
 ---@param name string   argument name
 ---@param requirement string  what the argument must be
 ---@param value any     what it was
-function check.fail(fname, n, name, requirement, value)
-    error(format("%s: argument #%d '%s' must be %s (got %s)", fname, n, name, requirement, shown(value)), 4)
+---@param level? integer
+function check.fail(fname, n, name, requirement, value, level)
+    error(format("%s: argument #%d '%s' must be %s (got %s)", fname, n, name, requirement, shown(value)),
+        level or 4)
 end
 local fail = check.fail
 

@@ -35,6 +35,7 @@ end
 ---@field pop fun(): integer?, integer?, any
 ---@field size fun(): integer
 ---@field compact fun(is_live: fun(seq: integer, item: any): boolean)
+---@field each fun(visit: fun(due: integer, seq: integer, item: any))
 
 --- Creates an empty heap.
 ---@return DeadlineHeap
@@ -113,7 +114,11 @@ function deadlines.new()
         for i = n // 2, 1, -1 do sift_down(i, due[i], seq[i], item[i]) end
     end
 
-    return { push = push, peek = peek, pop = pop, size = size, compact = compact }
+    local function each(visit)
+        for i = 1, n do visit(due[i], seq[i], item[i]) end
+    end
+
+    return { push = push, peek = peek, pop = pop, size = size, compact = compact, each = each }
 end
 
 return deadlines

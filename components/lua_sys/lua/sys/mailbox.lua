@@ -36,7 +36,7 @@ return function(core)
     function M.taskInitEx(fn, name, cb, ...)
         check.func("sys.taskInitEx", 1, "fn", fn)
         if type(name) ~= "string" and type(name) ~= "number" then
-            check.fail("sys.taskInitEx", 2, "name", "a string or a number", name)
+            check.fail("sys.taskInitEx", 2, "name", "a string or a number", name, 3)
         end
         if cb ~= nil then check.func("sys.taskInitEx", 3, "cb", cb) end
         local box = { head = 1, tail = 1, limit = default_limit, cb = cb }

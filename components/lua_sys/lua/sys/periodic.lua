@@ -1,0 +1,88 @@
+-- Periodic jobs: sys.every(ms, fn, options, ...). The job is one task that calls fn
+-- once per tick, so fn may wait, and two runs of it never overlap.
+--
+-- Policies (asynctimer's):
+--   "rate"  (default) drift-free: tick n is due at start + n * interval, whatever the
+--           runs cost. A tick that falls while the previous run is still going is
+--           skipped and counted as an overrun; ticks are never run in a burst.
+--   "delay" each run starts `interval` ms after the previous one finished.
+-- Errors follow the job's error policy (sys.task): a non-fatal error, or any error
+-- under "restart", is reported and the job goes on, after the back-off.
+-- Cancelling the handle is final: once cancel returns, no further run starts.
+
+local check = require "sys.check"
+
+local POLICIES = { rate = true, delay = true }
+local JOB_OPTIONS = { name = true, priority = true, on_error = true, backoff = true, backoff_max = true,
+    policy = true }
+
+---@param sys table
+---@param core table the scheduler primitives sys.lua lends this module
+return function(sys, core)
+    local millis, ticks_add, ticks_diff = core.millis, sys.ticksAdd, sys.ticksDiff
+
+    -- The job's task: sleep until the next tick, run, account, repeat.
+    local function job_loop(handle, ...)
+        local due = ticks_add(millis(), handle.interval)
+        while true do
+            core.sleep_until(due)
+            handle.ticks = handle.ticks + 1
+            local ok, trace = core.call(handle.job, ...)
+            local next_due
+            if ok then
+                handle.failures = 0
+            else
+                local verdict, backoff = core.apply_error_policy(handle, core.caught(), trace)
+                if verdict == "stop" then
+                    handle.final = "failed"
+                    return
+                end
+                next_due = ticks_add(millis(), backoff)
+            end
+            local interval = handle.interval
+            if next_due then
+                due = next_due
+            elseif handle.policy == "delay" then
+                due = ticks_add(millis(), interval)
+            else
+                due = ticks_add(due, interval)
+                local late = ticks_diff(millis(), due)
+                if late > 0 then -- ticks before now fell during the run: skip them
+                    local missed = (late - 1) // interval + 1
+                    handle.overruns = handle.overruns + missed
+                    core.count_overruns(missed)
+                    due = ticks_add(due, missed * interval)
+                end
+            end
+        end
+    end
+
+    --- Runs `fn(...)` every `ms` milliseconds as a task; returns its handle (sys.Task,
+    --- plus setInterval). Options: those of sys.task, and `policy` ("rate", the
+    --- default, or "delay").
+    ---@param ms integer
+    ---@param fn function
+    ---@param options? table
+    ---@return sys.Task
+    local function every(ms, fn, options, ...)
+        ms = check.ms("sys.every", 1, "ms", ms, 1, check.MAX_MS)
+        check.func("sys.every", 2, "fn", fn)
+        options = options or {}
+        if type(options) ~= "table" then check.fail("sys.every", 3, "options", "a table or nil", options, 3) end
+        local task_options = {}
+        for key, value in pairs(options) do
+            if not JOB_OPTIONS[key] then
+                check.fail("sys.every", 3, "options." .. tostring(key), "a known option", value, 3)
+            end
+            if key ~= "policy" then task_options[key] = value end
+        end
+        local policy = options.policy or "rate"
+        if not POLICIES[policy] then check.fail("sys.every", 3, "options.policy", '"rate" or "delay"', policy, 3) end
+        task_options.name = task_options.name or core.name_of("every", fn)
+        -- Not a tail call: new_handle's errors count on this frame to blame our caller.
+        local handle = core.start_job(job_loop, task_options, { interval = ms, policy = policy, job = fn }, ...)
+        return handle
+    end
+
+    return every
+end
