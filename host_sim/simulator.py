@@ -15,6 +15,7 @@ import lupa.lua55
 
 from .messages import DEFAULT_CAPACITY
 from .rtos import DEFAULT_TIMER_MAX, RtosBackend
+from .trace import ChromeTrace
 
 VERSION = "0.1.0"
 RUNTIME_DIR = Path(__file__).resolve().parent.parent / "components" / "lua_sys" / "lua"
@@ -23,16 +24,29 @@ HOST_LUA = Path(__file__).resolve().parent / "lua" / "host.lua"
 _UNCAPPED = 1 << 40
 LUA_VERSIONS = {"5.3": lupa.lua53, "5.4": lupa.lua54, "5.5": lupa.lua55}
 
-# Loads the runtime (boot.lua sets the globals `log` and `sys`) and runs the script;
-# returns true, or false and a traceback.
+# Loads the runtime (boot.lua sets the globals `log` and `sys`), lets the host set it
+# up (trace, watchdog) and runs the script; returns true, or false and a traceback.
 _RUN_SCRIPT = """
-local path = ...
+local path, setup = ...
 local ok, err = xpcall(require, debug.traceback, "boot")
 if not ok then return false, err end
+setup(sys)
 local chunk, load_error = loadfile(path)
 if not chunk then return false, load_error end
 local ran, run_error = xpcall(chunk, debug.traceback)
 return ran, run_error
+"""
+
+
+# The host's options that sys provides for: a trace hook (a Python callable, wrapped in
+# a Lua function as sys.setTrace requires) and the watchdog (abort at 4x the budget).
+_SETUP = """
+return function(trace, watchdog_ms)
+    return function(sys)
+        if trace then sys.setTrace(function(...) trace(...) end) end
+        if watchdog_ms then sys.setWatchdog(watchdog_ms, 4 * watchdog_ms) end
+    end
+end
 """
 
 
@@ -83,7 +97,8 @@ class Simulator:
                  clock_start_ms: int = 0,
                  timestamps: bool = False, output: Callable[[str], None] | None = None,
                  capture: bool = False, globals: dict[str, object] | None = None,
-                 console: ConsoleLink | None = None) -> None:
+                 console: ConsoleLink | None = None, trace: bool = False,
+                 watchdog_ms: int | None = None) -> None:
         if lua_version not in LUA_VERSIONS:
             raise ValueError(f"lua_version must be one of {', '.join(LUA_VERSIONS)} (got {lua_version!r})")
         self.memory_limit = memory_limit_kb * 1024 if memory_limit_kb else 0
@@ -101,6 +116,9 @@ class Simulator:
         self._seed = seed
         self._globals = globals or {}
         self._console = console
+        # With trace=True, sys.setTrace events collect here; trace.write(path) saves them.
+        self.trace = ChromeTrace(self.now_ms) if trace else None
+        self._watchdog_ms = watchdog_ms
         if console is not None:
             self.backend.attach_source()  # the console may post at any time: never idle
 
@@ -147,8 +165,9 @@ class Simulator:
         for name, value in self._globals.items():
             g[name.encode()] = value.encode() if isinstance(value, str) else value
         run_script = self.lua.eval("function(...) " + _RUN_SCRIPT + " end")
+        setup = self.lua.execute(_SETUP)(self.trace.event if self.trace else None, self._watchdog_ms)
         try:
-            ok, err = run_script(str(script).encode())
+            ok, err = run_script(str(script).encode(), setup)
         except self._lupa.LuaMemoryError:
             ok, err = False, b"not enough memory: the memory limit was reached outside any task"
         if not ok:

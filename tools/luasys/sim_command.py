@@ -26,6 +26,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=1, help="math.random seed (default 1)")
     p.add_argument("--memory-limit", type=int, metavar="KB", help="cap the Lua heap, like the device's")
     p.add_argument("--timestamps", action="store_true", help="prefix each output line with the clock in seconds")
+    p.add_argument("--trace", metavar="FILE",
+                   help="write the run's task switches, timer firings and message dispatches as a "
+                        "Chrome trace (open it in ui.perfetto.dev)")
+    p.add_argument("--watchdog", type=int, metavar="MS",
+                   help="report tasks and callbacks that run MS ms without yielding and stop them at "
+                        "4 x MS (sys.setWatchdog)")
     p.add_argument("--serial", action="store_true",
                    help="serve the device console on a pseudo-terminal and print its path "
                         "(docs/console-protocol.md); each open of the port resets the device")
@@ -44,12 +50,19 @@ def run(args: argparse.Namespace) -> int:
     if args.script is None or args.fs is not None:
         print("luasys sim: give a SCRIPT to run (--fs needs --serial)", file=sys.stderr)
         return 2
+    if args.watchdog is not None and args.watchdog < 1:
+        print(f"luasys sim: --watchdog must be >= 1 ms (got {args.watchdog})", file=sys.stderr)
+        return 2
     sim = Simulator(lua_version=args.lua, virtual_time=args.virtual_time, seed=args.seed,
-                    memory_limit_kb=args.memory_limit, until_s=args.until, timestamps=args.timestamps)
+                    memory_limit_kb=args.memory_limit, until_s=args.until, timestamps=args.timestamps,
+                    watchdog_ms=args.watchdog, trace=args.trace is not None)
     try:
         result = sim.run_file(args.script)
     except KeyboardInterrupt:
         return 130
+    finally:
+        if sim.trace is not None:
+            sim.trace.write(args.trace)
     if result.status == "error":
         print(result.error, file=sys.stderr)
     elif result.status == "reboot":
