@@ -1,0 +1,345 @@
+-- Scheduling depth: task handles, priorities and fairness, periodic jobs, error
+-- policies, statistics, describe, trace, watchdog.
+local T = require "harness"
+
+T.case("sys.task returns a handle to query, with a name and a priority", function()
+    local seen = {}
+    local h = sys.task(function(a)
+        seen[#seen + 1] = a
+        sys.wait(5)
+        sys.waitUntil("GO")
+    end, { name = "worker", priority = "connectivity" }, "arg")
+    T.eq(seen, { "arg" })
+    T.eq(h.name, "worker")
+    T.eq(h:priority(), "connectivity")
+    T.eq(h:state(), "sleeping")
+    T.eq(type(h.co), "thread")
+    sys.timerStart(function()
+        T.eq(h:state(), "waiting")
+        sys.publish("GO")
+    end, 20)
+    sys.run()
+    T.eq(h:state(), "done")
+    local st = h:stats()
+    T.eq(st.slices, 3)
+    T.eq(st.errors, 0)
+    T.ok(st.run_us >= 0 and st.run_us_max <= st.run_us, "run times")
+end)
+
+T.case("cancelling a handle releases its wake-up and subscriptions", function()
+    local runs = 0
+    local h = sys.task(function()
+        while true do
+            runs = runs + 1
+            sys.waitUntil("TICK", 1000)
+        end
+    end)
+    sys.timerStart(function()
+        T.eq(h:cancel(), true)
+        T.eq(h:state(), "cancelled")
+        T.eq(h:cancel(), false)
+        sys.publish("TICK")
+    end, 5)
+    sys.run()
+    T.eq(runs, 1)
+    T.eq(sys.stats().deadlines_pending, 0)
+    T.eq(sys.stats().tasks_live, 0)
+end)
+
+-- Waits until the absolute time `due`: tasks that do so are due at the same
+-- millisecond even on a real-time backend, where creating them takes time.
+local function wait_until(due) sys.wait(math.max(0, sys.ticksDiff(due, rtos.millis()))) end
+
+T.case("higher tiers go first when several tasks are due at once", function()
+    local order = {}
+    local due = sys.ticksAdd(rtos.millis(), 10)
+    for _, p in ipairs({ "background", "normal", "critical", "connectivity", "critical" }) do
+        sys.task(function()
+            wait_until(due)
+            order[#order + 1] = p
+        end, { priority = p })
+    end
+    sys.run()
+    T.eq(order, { "critical", "critical", "connectivity", "normal", "background" })
+end)
+
+T.case("setPriority takes effect at the next wake-up", function()
+    local order = {}
+    local due = sys.ticksAdd(rtos.millis(), 5)
+    local a = sys.task(function()
+        wait_until(due)
+        order[#order + 1] = "a"
+    end, { priority = "background" })
+    sys.task(function()
+        wait_until(due)
+        order[#order + 1] = "b"
+    end)
+    a:setPriority("critical")
+    sys.run()
+    T.eq(order, { "a", "b" })
+end)
+
+T.case("fairness: background work runs under constant critical load, within the bound", function()
+    -- 100 critical tasks that are always ready, one background task. The bound: a ready
+    -- item runs within sys/ready.lua's AGING dispatches plus the items that became ready
+    -- before or with it (at most 100 here) plus what is left of the current turn (64).
+    local BOUND = 8 + 100 + 64
+    local stop, critical_runs = false, 0
+    for _ = 1, 100 do
+        sys.task(function()
+            while not stop do
+                critical_runs = critical_runs + 1
+                sys.wait(0)
+            end
+        end, { priority = "critical" })
+    end
+    local runs, last, worst = 0, nil, 0
+    sys.task(function()
+        while runs < 20 do
+            local now = sys.stats().executed
+            if last and now - last > worst then worst = now - last end
+            last, runs = now, runs + 1
+            sys.wait(0)
+        end
+        stop = true
+    end, { priority = "background" })
+    sys.run()
+    T.eq(runs, 20)
+    T.ok(worst <= BOUND, "background task waited " .. worst .. " dispatches (bound " .. BOUND .. ")")
+    T.ok(critical_runs > 20 * 50, "critical work kept running: " .. critical_runs)
+end)
+
+T.case("sys.every runs a job each interval until cancelled; the job may wait", function()
+    local runs, inside, max_inside = 0, 0, 0
+    local job
+    job = sys.every(10, function(tag)
+        T.eq(tag, "t")
+        runs = runs + 1
+        inside = inside + 1
+        if inside > max_inside then max_inside = inside end
+        sys.wait(3)
+        inside = inside - 1
+        if runs == 5 then job:cancel() end
+    end, { name = "pump" }, "t")
+    T.eq(job.name, "pump")
+    sys.run()
+    T.eq(runs, 5)
+    T.eq(max_inside, 1)
+    T.eq(job:state(), "cancelled")
+    T.eq(job:stats().ticks, 5)
+end)
+
+T.case("a run longer than the interval skips ticks, counted as overruns, never in a burst", function()
+    local starts = {}
+    local job
+    job = sys.every(10, function()
+        starts[#starts + 1] = rtos.millis()
+        if #starts == 2 then sys.wait(35) end
+        if #starts == 4 then job:cancel() end
+    end)
+    sys.run()
+    T.eq(#starts, 4)
+    T.ok(job:stats().overruns >= 3, "overruns " .. job:stats().overruns)
+    for i = 2, #starts do
+        T.ok(sys.ticksDiff(starts[i], starts[i - 1]) >= 5, "runs " .. i - 1 .. " and " .. i .. " too close")
+    end
+    T.eq(sys.stats().timer_overruns, job:stats().overruns)
+end)
+
+T.case("a cancel from another task is final: no further run starts", function()
+    local runs = 0
+    local job = sys.every(5, function() runs = runs + 1 end)
+    sys.task(function()
+        sys.wait(22)
+        local before = runs
+        job:cancel()
+        sys.wait(30)
+        T.eq(runs, before)
+    end)
+    sys.run()
+    T.ok(runs >= 3, "ran " .. runs)
+end)
+
+T.case("setInterval changes a job's period", function()
+    local runs = 0
+    local job
+    job = sys.every(5, function()
+        runs = runs + 1
+        if runs == 2 then job:setInterval(1000000) end
+    end)
+    sys.timerStart(function() job:cancel() end, 100)
+    sys.run()
+    T.eq(runs, 2)
+    T.raises("is not a periodic job", function() sys.task(function() end):setInterval(5) end)
+end)
+
+T.case("on_error restart: a failed task starts again after its back-off", function()
+    T.expect_errors(2)
+    local attempts = 0
+    local h = sys.task(function()
+        attempts = attempts + 1
+        sys.wait(1)
+        if attempts < 3 then error("attempt " .. attempts .. " failed") end
+    end, { on_error = "restart", backoff = 5 })
+    sys.run()
+    T.eq(attempts, 3)
+    T.eq(h:state(), "done")
+    T.eq(h:stats().errors, 2)
+end)
+
+T.case("on_error stop (the default): a failed task ends as failed", function()
+    T.expect_errors(1)
+    local h = sys.task(function() error("broken") end, { name = "fragile" })
+    sys.run()
+    T.eq(h:state(), "failed")
+    T.eq(T.errors()[1].name, "fragile")
+end)
+
+T.case("a non-fatal error reschedules the task even under the stop policy", function()
+    T.expect_errors(1)
+    local attempts = 0
+    sys.task(function()
+        attempts = attempts + 1
+        if attempts == 1 then error(sys.nonfatal("sensor not ready")) end
+    end, { backoff = 5 })
+    sys.run()
+    T.eq(attempts, 2)
+    T.eq(T.errors()[1].message, "sensor not ready")
+end)
+
+T.case("a failing periodic job is reported and goes on with the next tick when non-fatal", function()
+    T.expect_errors(2)
+    local runs = 0
+    local job
+    job = sys.every(5, function()
+        runs = runs + 1
+        if runs <= 2 then error(sys.nonfatal("flaky " .. runs)) end
+        if runs == 4 then job:cancel() end
+    end, { backoff = 5 })
+    sys.run()
+    T.eq(runs, 4)
+    T.eq(job:stats().errors, 2)
+end)
+
+T.case("a fatal error stops a periodic job under the stop policy", function()
+    T.expect_errors(1)
+    local runs = 0
+    local job = sys.every(5, function()
+        runs = runs + 1
+        error("fatal")
+    end)
+    sys.run()
+    T.eq(runs, 1)
+    T.eq(job:state(), "failed")
+end)
+
+T.case("bad options are refused with clear errors", function()
+    local f = function() end
+    T.raises("sys.task: argument #2 'options.priority' must be \"critical\", \"connectivity\", \"normal\" or \"background\" (got \"urgent\")",
+        sys.task, f, { priority = "urgent" })
+    T.raises("sys.task: argument #2 'options.on_error' must be \"stop\", \"restart\" or \"reboot\"", sys.task, f,
+        { on_error = "retry" })
+    T.raises("sys.task: argument #2 'options.prio' must be a known option", sys.task, f, { prio = 1 })
+    T.raises("sys.every: argument #1 'ms' must be a number >= 1", sys.every, 0, f)
+    T.raises("sys.every: argument #3 'options.policy' must be \"rate\" or \"delay\"", sys.every, 5, f, { policy = "x" })
+    T.raises("sys.setTrace: argument #1 'fn' must be a function or nil", sys.setTrace, 5)
+    T.raises("sys.setWatchdog: argument #1 'budget_ms'", sys.setWatchdog, -1)
+end)
+
+T.case("sys.stats counts what the scheduler did", function()
+    sys.timerStart(function() end, 5)
+    sys.taskInit(function() sys.wait(1) end)
+    sys.run()
+    local s = sys.stats()
+    T.eq(s.executed, 2)
+    T.ok(s.scheduled >= 2, "scheduled " .. s.scheduled)
+    T.eq(s.queue.dropped, 0)
+    T.eq(type(s.queue.high_water), "number")
+end)
+
+T.case("sys.describe lists tasks and timers, when each is due, and renders as text", function()
+    local d
+    sys.task(function() sys.wait(50) end, { name = "sleeper", priority = "background" })
+    sys.taskInit(function() sys.waitUntil("NEVER") end)
+    local loop = sys.timerLoopStart(function() end, 40)
+    sys.timerStart(function() d = sys.describe() end, 10)
+    sys.timerStart(function()
+        sys.timerStop(loop)
+        sys.publish("NEVER")
+    end, 20)
+    sys.run()
+    T.eq(#d.tasks, 2)
+    local by_name = {}
+    for _, t in ipairs(d.tasks) do by_name[t.name] = t end
+    T.eq(by_name.sleeper.state, "sleeping")
+    T.eq(by_name.sleeper.priority, "background")
+    T.ok(by_name.sleeper.due_in > 0 and by_name.sleeper.due_in <= 40, "due_in " .. by_name.sleeper.due_in)
+    T.eq(by_name.sleeper.stats.slices, 1)
+    local waiter
+    for _, t in ipairs(d.tasks) do if t.waiting_for then waiter = t end end
+    T.eq(waiter.waiting_for, "NEVER")
+    T.eq(#d.timers, 2)
+    local text = tostring(d)
+    T.ok(text:find("sleeper", 1, true) and text:find("every 40 ms", 1, true), text)
+end)
+
+T.case("the trace hook sees task runs, timer firings and message dispatches", function()
+    local kinds, names = {}, {}
+    sys.setTrace(function(kind, name, start, duration)
+        kinds[kind] = (kinds[kind] or 0) + 1
+        names[name] = true
+        T.eq(math.type(start), "integer")
+        T.ok(duration >= 0)
+    end)
+    sys.task(function()
+        sys.wait(1)
+        sys.publish("HELLO")
+    end, { name = "traced" })
+    sys.timerStart(function() end, 2)
+    sys.run()
+    sys.setTrace(nil)
+    T.ok(kinds.run >= 2 and kinds.timer == 1 and kinds.message >= 1, T.render(kinds))
+    T.ok(names.traced and names.HELLO, T.render(names))
+end)
+
+T.case("the watchdog names a task that runs too long, then stops it", function()
+    T.expect_errors(1)
+    sys.setWatchdog(20, 60)
+    local reports = {}
+    sys.subscribe("SYS_WATCHDOG", function(r) reports[#reports + 1] = r end)
+    local busy = function(ms)
+        local t0 = rtos.micros()
+        while sys.ticksDiff(rtos.micros(), t0) < ms * 1000 do end
+    end
+    sys.task(function() busy(40) end, { name = "slow" })
+    sys.task(function() busy(1000) end, { name = "runaway" })
+    sys.run()
+    T.eq(reports[1].name, "slow")
+    T.ok(reports[1].ran_ms >= 20, "ran " .. reports[1].ran_ms)
+    T.eq(reports[2].name, "runaway")
+    T.ok(T.errors()[1].message:find("watchdog: runaway ran", 1, true), T.errors()[1].message)
+end)
+
+T.case("argument errors blame the line that made the bad call", function()
+    local calls = {
+        function() sys.wait(-1) end, function() sys.taskInit(5) end, function() sys.timerStart(print, -1) end,
+        function() sys.timerStop("x") end, function() sys.publish() end, function() sys.subscribe("x", 5) end,
+        function() sys.taskCancel(5) end, function() sys.taskInitEx(print, nil) end,
+        function() sys.sendMsg({}) end, function() sys.setMailboxLimit(0) end,
+        function() sys.task(print, { priority = "x" }) end, function() sys.every(5, print, { policy = "x" }) end,
+        function() sys.every(5, print, { priority = "x" }) end, function() sys.every(0, print) end,
+        function() sys.setTrace(5) end, function() sys.setWatchdog(-1) end,
+        function() sys.timerAdvStart(print, 5, -5) end, function() log.setLevel("x") end,
+        function() sys.task(print):setPriority("x") end,
+    }
+    for i, call in ipairs(calls) do
+        local _, err = pcall(call)
+        local line = debug.getinfo(call, "S").linedefined
+        T.ok(tostring(err):find("scheduling.lua:" .. line .. ":", 1, true), "call " .. i .. ": " .. tostring(err))
+    end
+    sys.taskInit(function()
+        local _, err = pcall(function() sys.waitUntil("x", -5) end)
+        T.ok(err:find("scheduling.lua:%d+: sys.waitUntil"), err)
+    end)
+    sys.run()
+end)
