@@ -111,6 +111,9 @@ end
 
 report("floor_s_per_resume_yield", best(floor_seconds_per_pair, 1000000))
 report("wait_s", best(waits, 1000, 100))
+sys.setWatchdog(1000, 4000)
+report("wait_watchdog_s", best(waits, 1000, 100))
+sys.setWatchdog(nil)
 report("burst_100k_s_per_message", best(burst, 100000))
 report("burst_10k_s_per_message", best(burst, 10000))
 report("waituntil_round_trip_s", best(round_trips, 50000))

@@ -28,6 +28,7 @@ def table(lua_version: str, m: dict[str, float]) -> str:
     rows = [
         ("floor: coroutine resume/yield pair", floor, 1.0, ""),
         ("(a) sys.wait, 1,000 tasks x 100 random waits", m["wait_s"], m["wait_s"] / floor, "<= 20x"),
+        ("(a) the same, with sys.setWatchdog on", m["wait_watchdog_s"], m["wait_watchdog_s"] / floor, ""),
         ("(b) publish+deliver, burst of 100,000", m["burst_100k_s_per_message"],
          m["burst_100k_s_per_message"] / floor, "same per message as 10k"),
         ("(b) publish+deliver, burst of 10,000", m["burst_10k_s_per_message"],
