@@ -797,7 +797,7 @@ end
 ---@param count integer
 ---@return integer id
 function sys.timerAdvStart(fn, ms, count, ...)
-    count = check.integer("sys.timerAdvStart", 3, "count", count, -1, 2 ^ 31 - 1)
+    count = check.integer("sys.timerAdvStart", 3, "count", count, -1, check.INT_MAX)
     return start_timer("sys.timerAdvStart", fn, ms, count == 0 and 1 or count, ...)
 end
 
