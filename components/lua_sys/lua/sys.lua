@@ -372,6 +372,22 @@ function sys.taskInit(fn, ...)
     return start_task(nil, fn, ...)
 end
 
+-- Suspends `co` until it is resumed, with a deadline when `ms` is given.
+local function suspend(co, ms)
+    if ms then
+        -- schedule_wake, inlined (the path of every wait with a deadline): a running
+        -- task has no wake-up scheduled, so there is no old entry to drop.
+        local s = seq + 1
+        if s >= SEQ_RENUMBER_AT then s = next_seq() else seq = s end
+        local n = pending_n + 1
+        pending_n = n
+        pending_due[n], pending_seq[n], pending_items[n] = (millis() + ceil(ms)) & MASK, s, co
+        tasks[co] = s
+        if n >= pending_sweep_at then sweep_pending() end
+    end
+    return co_yield()
+end
+
 --- Suspends the calling task for at least `ms` milliseconds. Returns nothing when the
 --- time is up, or the topic and arguments of a message that woke the task earlier
 --- (a task subscribed with sys.subscribe(topic, task)).
@@ -383,24 +399,13 @@ function sys.wait(ms)
     if type(ms) ~= "number" or not (ms >= 0 and ms <= MAX_MS) then
         check.ms("sys.wait", 1, "ms", ms, 0, MAX_MS)
     end
-    -- schedule_wake, inlined: Lua keeps one spare CallInfo per coroutine for calls
-    -- nested deeper than its final yield, so a flat sys.wait saves 64 bytes per task.
-    -- A running task has no wake-up scheduled, so there is no old entry to drop.
-    local s = seq + 1
-    if s >= SEQ_RENUMBER_AT then s = next_seq() else seq = s end
-    local n = pending_n + 1
-    pending_n = n
-    pending_due[n], pending_seq[n], pending_items[n] = (millis() + ceil(ms)) & MASK, s, co
-    tasks[co] = s
-    if n >= pending_sweep_at then sweep_pending() end
-    return co_yield()
+    -- A tail call: suspend takes over this frame's CallInfo, and Lua keeps one spare
+    -- CallInfo per coroutine for calls nested deeper than its final yield, so a flat
+    -- wait saves 64 bytes per parked task.
+    return suspend(co, ms)
 end
 
--- Suspends `co` until it is resumed, with a deadline when `ms` is given.
-local function suspend(co, ms)
-    if ms then schedule_wake(co, (millis() + ceil(ms)) & MASK) end
-    return co_yield()
-end
+
 
 --- Cancels a task: it never runs again; its pending wake-up is dropped and its
 --- subscriptions go with its next message. A task may cancel itself: it stops at its
@@ -454,7 +459,8 @@ local empty_lists, EMPTY_LISTS_MAX = 0, 32
 
 ---@param topic string|number
 publish = function(topic, ...)
-    check.topic("sys.publish", 1, topic)
+    local kind = type(topic)
+    if kind ~= "string" and (kind ~= "number" or topic ~= topic) then check.topic("sys.publish", 1, topic) end
     local n = select("#", ...)
     local t = mq_tail
     mq[t], mq[t + 1] = n, topic
@@ -645,9 +651,12 @@ local function end_wait(co, topic)
 end
 
 -- Turns what resumed the task (nothing on timeout; topic, args... for a message)
--- into waitUntil's result.
+-- into waitUntil's result. (end_wait, inlined: this is the hot path of a request.)
 local function until_result(co, topic, first, ...)
-    end_wait(co, topic)
+    if waiting_on[co] then
+        waiting_on[co] = nil
+        unsubscribe_one(topic, co)
+    end
     if first == nil then return false end
     return true, ...
 end
@@ -662,7 +671,8 @@ function sys.waitUntil(topic, ms)
     local co = current
     if co == nil or co ~= co_running() then outside_task("sys.waitUntil") end
     check_wait("sys.waitUntil", topic, ms)
-    return until_result(co, topic, wait_for(co, topic, ms))
+    if subscribe_one(topic, co) then waiting_on[co] = topic end -- wait_for, inlined
+    return until_result(co, topic, suspend(co, ms))
 end
 
 local function until_ext_result(co, topic, first, ...)
