@@ -23,7 +23,8 @@ class MessageError(ValueError):
     """A message that breaks the contract's limits; the text is the Lua error text."""
 
 
-def _shown(value: object) -> str:
+def shown(value: object) -> str:
+    """A value as Lua error messages show it (a C binding's luaL_typename style)."""
     if isinstance(value, bytes):
         return '"' + value.decode("utf-8", "replace") + '"'
     if value is None:
@@ -35,17 +36,13 @@ def _shown(value: object) -> str:
     return type(value).__name__
 
 
-def to_bytes(value: str | bytes) -> bytes:
-    return value.encode() if isinstance(value, str) else value
-
-
 def validate(fname: str, name: str | bytes, args: tuple) -> tuple[bytes, tuple[Value, ...]]:
     """Checks a message against the limits; returns it with strings as bytes."""
     if isinstance(name, str):
         name = name.encode()
     if not isinstance(name, bytes) or not 1 <= len(name) <= NAME_MAX or b"\0" in name:
         raise MessageError(
-            f"{fname}: argument #1 'name' must be a string of 1..{NAME_MAX} bytes (got {_shown(name)})")
+            f"{fname}: argument #1 'name' must be a string of 1..{NAME_MAX} bytes (got {shown(name)})")
     if len(args) > ARGS_MAX:
         raise MessageError(f"{fname}: too many arguments ({len(args)} > {ARGS_MAX})")
     converted: list[Value] = []
@@ -57,7 +54,7 @@ def validate(fname: str, name: str | bytes, args: tuple) -> tuple[bytes, tuple[V
             string_bytes += len(value)
         elif value is not None and not isinstance(value, (bool, int, float)):
             raise MessageError(f"{fname}: argument #{position} must be nil, a boolean, a number or "
-                               f"a string (got {_shown(value)})")
+                               f"a string (got {shown(value)})")
         elif isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
             raise MessageError(f"{fname}: argument #{position} does not fit in 64 bits (got {value})")
         converted.append(value)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .messages import (ARGS_MAX, DEFAULT_CAPACITY, NAME_MAX, STRING_BYTES_MAX, Message, MessageError,
-                       MessageQueue, validate)
+                       MessageQueue, shown, validate)
 
 MSG_TIMER = 1
 INF_TIMEOUT = -1
@@ -32,25 +32,13 @@ class RtosError(ValueError):
     """Bad use of an rtos function; the text is the Lua error text."""
 
 
-def _shown(value: object) -> str:
-    if isinstance(value, bytes):
-        return '"' + value.decode("utf-8", "replace") + '"'
-    if value is None:
-        return "nil"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return type(value).__name__
-
-
 def _integer(fname: str, position: int, name: str, value: object, low: int, high: int,
              requirement: str) -> int:
     """An integer argument (an integral float is accepted, as luaL_checkinteger does)."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise RtosError(f"{fname}: argument #{position} '{name}' must be {requirement} (got {_shown(value)})")
+        raise RtosError(f"{fname}: argument #{position} '{name}' must be {requirement} (got {shown(value)})")
     return value
 
 
@@ -213,7 +201,7 @@ class RtosBackend:
         if kind is None:
             kind = b"lua"
         if kind != b"lua":
-            raise RtosError(f'rtos.meminfo: argument #1 \'kind\' must be "lua" (got {_shown(kind)})')
+            raise RtosError(f'rtos.meminfo: argument #1 \'kind\' must be "lua" (got {shown(kind)})')
         total, used = self._memory()
         self.memory_peak = max(self.memory_peak, used)
         return total, used, self.memory_peak

@@ -535,30 +535,35 @@ local function unsubscribe_one(topic, callback)
     end
 end
 
+-- Checks the arguments of sys.subscribe/unsubscribe and applies `action` to each topic.
+local function for_each_topic(fname, topic, callback, action)
+    if type(callback) ~= "function" and type(callback) ~= "thread" then
+        check.fail(fname, 2, "callback", "a function or a task", callback)
+    end
+    local topics = type(topic) == "table" and topic or { topic }
+    for _, each in ipairs(topics) do
+        local kind = type(each)
+        if kind ~= "string" and (kind ~= "number" or each ~= each) then
+            check.fail(fname, 1, "topic", "a string or a number", each)
+        end
+        action(each, callback)
+    end
+end
+
 --- Subscribes `callback` to `topic` (or to each topic of a list). A function is
 --- called with the message's arguments; a task is resumed with the topic and the
 --- arguments. Subscribing the same callback twice to a topic has no further effect.
 ---@param topic string|number|(string|number)[]
 ---@param callback function|thread
 function sys.subscribe(topic, callback)
-    check.subscriber("sys.subscribe", 2, callback)
-    if type(topic) == "table" then
-        for _, each in ipairs(topic) do subscribe_one(check.topic("sys.subscribe", 1, each), callback) end
-    else
-        subscribe_one(check.topic("sys.subscribe", 1, topic), callback)
-    end
+    for_each_topic("sys.subscribe", topic, callback, subscribe_one)
 end
 
 --- Removes a subscription made with sys.subscribe.
 ---@param topic string|number|(string|number)[]
 ---@param callback function|thread
 function sys.unsubscribe(topic, callback)
-    check.subscriber("sys.unsubscribe", 2, callback)
-    if type(topic) == "table" then
-        for _, each in ipairs(topic) do unsubscribe_one(check.topic("sys.unsubscribe", 1, each), callback) end
-    else
-        unsubscribe_one(check.topic("sys.unsubscribe", 1, topic), callback)
-    end
+    for_each_topic("sys.unsubscribe", topic, callback, unsubscribe_one)
 end
 
 local function deliver(topic, first, last)
