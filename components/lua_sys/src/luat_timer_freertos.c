@@ -9,8 +9,22 @@
  * so a callback may still run for a start that the Lua task has already
  * stopped. Each start therefore gets a fresh FreeRTOS timer whose timer ID
  * encodes (slot, seq); the callback ignores firings whose seq is no longer
- * the slot's. Handles are deleted only by the Lua task (callbacks must not
- * block), when the slot is released or reused.
+ * the slot's.
+ *
+ * Ownership rule: only the Lua task sends commands for a handle (xTimerStart,
+ * xTimerDelete). One task's commands are applied in order, so none can reach
+ * a handle after its delete. The callback (timer service task) sends none:
+ * the Lua task may already have queued the delete of that very handle, and a
+ * command behind it would use freed memory (as an xTimerStop here once did).
+ * To quiet an auto-reload timer after its last counted firing, the callback
+ * clears its reload flag instead (vTimerSetReloadMode: a direct write, not a
+ * command); the timer is dormant one period later, also when that last firing
+ * was dropped. The callback may touch its own handle: only the service task
+ * frees timers, and it is busy running the callback.
+ * The Lua task deletes a handle when its start is stopped or replaced, when
+ * its last firing is received, when its slot is reused (the last firing was
+ * dropped) and at the end of a run; it waits for room in the command queue,
+ * so no delete is lost.
  */
 #include "luat_timer.h"
 
@@ -59,6 +73,9 @@ static void timer_callback(TimerHandle_t handle)
     portENTER_CRITICAL(&s_lock);
     if (slot->seq != seq || slot->state != SLOT_ACTIVE) {
         portEXIT_CRITICAL(&s_lock);
+        /* A firing that no longer counts: its handle is stopped, replaced or
+         * finished, and the Lua task deletes it. Until then, keep it quiet. */
+        vTimerSetReloadMode(handle, pdFALSE);
         return;
     }
     if (slot->remaining > 0) {
@@ -75,19 +92,17 @@ static void timer_callback(TimerHandle_t handle)
     }
     portEXIT_CRITICAL(&s_lock);
 
-    /* A full queue drops the firing; it is counted there like any post. */
-    esp_err_t err = luat_msgbus_post(&msg);
     if (last) {
-        if (err != ESP_OK) {
-            portENTER_CRITICAL(&s_lock);
-            if (slot->seq == seq && slot->state == SLOT_DRAINING) {
-                slot->state = SLOT_FREE; /* nothing left to drain */
-            }
-            portEXIT_CRITICAL(&s_lock);
+        /* Not xTimerStop: see the ownership rule at the top of this file. */
+        vTimerSetReloadMode(handle, pdFALSE);
+    }
+    /* A full queue drops the firing; it is counted there like any post. */
+    if (luat_msgbus_post(&msg) != ESP_OK && last) {
+        portENTER_CRITICAL(&s_lock);
+        if (slot->seq == seq && slot->state == SLOT_DRAINING) {
+            slot->state = SLOT_FREE; /* nothing left to drain; handle deleted on reuse */
         }
-        /* Quiets an auto-reload timer early; if the command queue is full the
-         * extra firings are ignored above and the handle is deleted on reuse. */
-        (void)xTimerStop(handle, 0);
+        portEXIT_CRITICAL(&s_lock);
     }
 }
 

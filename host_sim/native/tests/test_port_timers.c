@@ -156,6 +156,80 @@ static void test_full_command_queue_fails_fast(void)
     CHECK(xTimerDelete(other, portMAX_DELAY) == pdPASS);
 }
 
+/* What rtos timers rely on (luat_timer_freertos.c): a callback may clear the
+ * auto-reload flag of its own timer, without sending a command. As in FreeRTOS
+ * the timer was re-armed before its callback ran, so it fires once more, then
+ * stays dormant. */
+static atomic_int s_reload_firings;
+
+static void quiet_after_third(TimerHandle_t t)
+{
+    if (atomic_fetch_add(&s_reload_firings, 1) + 1 == 3) {
+        vTimerSetReloadMode(t, pdFALSE);
+    }
+    record(t);
+}
+
+static void test_callback_clears_reload_mode(void)
+{
+    TimerHandle_t t = xTimerCreate("quiet", pdMS_TO_TICKS(1), pdTRUE, NULL, quiet_after_third);
+    CHECK(xTimerStart(t, 0) == pdPASS);
+    for (int i = 0; i < 4; i++) {
+        CHECK(next_firing().timer == t);
+    }
+    /* A 1-tick auto-reload timer would fire many times before this marker. */
+    TimerHandle_t marker = xTimerCreate("marker", pdMS_TO_TICKS(20), pdFALSE, NULL, record);
+    CHECK(xTimerStart(marker, portMAX_DELAY) == pdPASS);
+    CHECK(next_firing().timer == marker);
+    CHECK(atomic_load(&s_reload_firings) == 4);
+    CHECK(xTimerIsTimerActive(t) == pdFALSE);
+    CHECK(xTimerDelete(t, portMAX_DELAY) == pdPASS);
+    CHECK(xTimerDelete(marker, portMAX_DELAY) == pdPASS);
+}
+
+/* A delete sent while the timer's callback runs is applied after the callback
+ * returns, so the callback may still use its handle (not send commands for
+ * it: those would be applied after the delete). Under ASan a use after free
+ * here is a report. */
+static QueueHandle_t s_entered;
+static QueueHandle_t s_release;
+static atomic_int s_delete_firings;
+
+static void use_handle_after_delete_sent(TimerHandle_t t)
+{
+    int token = 1;
+    if (atomic_fetch_add(&s_delete_firings, 1) == 0) { /* a late service task may catch up */
+        CHECK(xQueueSend(s_entered, &token, portMAX_DELAY) == pdPASS);
+        CHECK(xQueueReceive(s_release, &token, portMAX_DELAY) == pdPASS);
+    }
+    vTimerSetReloadMode(t, pdFALSE);
+    CHECK(pvTimerGetTimerID(t) == (void *)0x5678);
+    record(t);
+}
+
+static void test_delete_waits_for_running_callback(void)
+{
+    s_entered = xQueueCreate(1, sizeof(int));
+    s_release = xQueueCreate(1, sizeof(int));
+    TimerHandle_t t = xTimerCreate("del", pdMS_TO_TICKS(1), pdTRUE, (void *)0x5678,
+                                   use_handle_after_delete_sent);
+    CHECK(xTimerStart(t, 0) == pdPASS);
+    int token;
+    CHECK(xQueueReceive(s_entered, &token, portMAX_DELAY) == pdPASS);
+    CHECK(xTimerDelete(t, portMAX_DELAY) == pdPASS);
+    token = 1;
+    CHECK(xQueueSend(s_release, &token, portMAX_DELAY) == pdPASS);
+    /* Commands are applied in order: once the marker has fired, t is gone. */
+    TimerHandle_t marker = xTimerCreate("marker", pdMS_TO_TICKS(5), pdFALSE, NULL, record);
+    CHECK(xTimerStart(marker, portMAX_DELAY) == pdPASS);
+    firing_t f;
+    while ((f = next_firing()).timer != marker) {
+        CHECK(f.timer == t);
+    }
+    CHECK(atomic_load(&s_delete_firings) >= 1);
+    CHECK(xTimerDelete(marker, portMAX_DELAY) == pdPASS);
+}
+
 int main(void)
 {
     s_firings = xQueueCreate(64, sizeof(firing_t));
@@ -165,5 +239,7 @@ int main(void)
     RUN(test_expiry_order_follows_periods);
     RUN(test_callbacks_serialised_on_one_task);
     RUN(test_full_command_queue_fails_fast);
+    RUN(test_callback_clears_reload_mode);
+    RUN(test_delete_waits_for_running_callback);
     return 0;
 }
