@@ -298,8 +298,11 @@ local function resume(co, ...)
     if started then
         local ran = (micros() - started) & MASK
         if handle then
+            -- Totals in ms plus a µs remainder: a µs total would wrap after 36 minutes
+            -- of running on the device's 32-bit integers.
+            local us = handle.run_us_part + ran
             handle.slices = handle.slices + 1
-            handle.run_us = handle.run_us + ran
+            handle.run_ms, handle.run_us_part = handle.run_ms + us // 1000, us % 1000
             if ran > handle.run_us_max then handle.run_us_max = ran end
         end
         if trace_hook then trace_hook("run", task_label(co), started, ran) end
@@ -770,7 +773,11 @@ local function start_timer(fname, fn, ms, remaining, ...)
     -- As in LuatOS, a timer with the same function and arguments replaces the old one.
     local old = find_timer(fn, ...)
     if old then stop_timer(old) end
-    last_timer_id = last_timer_id + 1
+    -- Ids run 1..INT_MAX and wrap (the device's integers are 32-bit), skipping ids
+    -- still in use.
+    repeat
+        last_timer_id = last_timer_id % check.INT_MAX + 1
+    until timers[last_timer_id] == nil
     local t = {
         id = last_timer_id, fn = fn, ms = ms, remaining = remaining, overruns = 0, tier = NORMAL,
         args = select("#", ...) > 0 and pack(...) or nil,
@@ -1003,7 +1010,8 @@ local function new_handle(fname, n, fn, options, depth)
         on_error = on_error,
         backoff = ms_option("backoff", 1000),
         backoff_max = ms_option("backoff_max", 60000),
-        failures = 0, errors = 0, overruns = 0, slices = 0, run_us = 0, run_us_max = 0, ready_wait_ms = 0,
+        failures = 0, errors = 0, overruns = 0, slices = 0, run_ms = 0, run_us_part = 0, run_us_max = 0,
+        ready_wait_ms = 0,
         ticks = 0,
     }, Task)
 end
@@ -1053,16 +1061,17 @@ function Task:cancel()
     return true
 end
 
---- The task's statistics: slices (times it ran), run_us and run_us_max (time spent
---- running, in total and in its longest slice), ready_wait_ms (time due but not yet
---- running), errors, overruns and ticks (periodic jobs).
+--- The task's statistics: slices (times it ran), run_ms (time spent running),
+--- run_us_max (its longest slice), ready_wait_ms (time due but not yet running),
+--- errors, overruns and ticks (periodic jobs). Counts are modulo 2^31, as on the
+--- device, whose integers are 32-bit.
 ---@return table
 function Task:stats()
     return {
         name = self.name, state = self:state(), priority = self:priority(),
-        slices = self.slices, run_us = self.run_us, run_us_max = self.run_us_max,
-        ready_wait_ms = self.ready_wait_ms, errors = self.errors, overruns = self.overruns,
-        ticks = self.ticks,
+        slices = self.slices & MASK, run_ms = self.run_ms & MASK, run_us_max = self.run_us_max,
+        ready_wait_ms = self.ready_wait_ms & MASK, errors = self.errors & MASK,
+        overruns = self.overruns & MASK, ticks = self.ticks & MASK,
     }
 end
 
@@ -1332,18 +1341,19 @@ local function live_pending()
     return count
 end
 
---- The runtime's counters.
+--- The runtime's counters. Counts are modulo 2^31 on every backend, as they must be
+--- on the device, whose integers are 32-bit.
 ---@return table
 function sys.stats()
     return {
-        tasks_live = live_tasks, tasks_created = tasks_created, tasks_ended = tasks_ended,
-        scheduled = seq_total(), executed = executed,
-        task_errors = task_errors, callback_errors = callback_errors,
-        published = published, delivered = delivered, unheard = unheard,
-        rtos_messages = rtos_messages,
-        timers_active = timer_count, timers_fired = timers_fired, timer_overruns = timer_overruns,
+        tasks_live = live_tasks, tasks_created = tasks_created & MASK, tasks_ended = tasks_ended & MASK,
+        scheduled = seq_total() & MASK, executed = executed & MASK,
+        task_errors = task_errors & MASK, callback_errors = callback_errors & MASK,
+        published = published & MASK, delivered = delivered & MASK, unheard = unheard & MASK,
+        rtos_messages = rtos_messages & MASK,
+        timers_active = timer_count, timers_fired = timers_fired & MASK, timer_overruns = timer_overruns & MASK,
         deadlines_pending = heap.size() - stale + live_pending(),
-        mailbox_full = mailbox.counters.full, mailbox_discarded = mailbox.counters.discarded,
+        mailbox_full = mailbox.counters.full & MASK, mailbox_discarded = mailbox.counters.discarded & MASK,
         queue = rtos.queue_stats(),
     }
 end

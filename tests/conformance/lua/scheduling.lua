@@ -23,7 +23,7 @@ T.case("sys.task returns a handle to query, with a name and a priority", functio
     local st = h:stats()
     T.eq(st.slices, 3)
     T.eq(st.errors, 0)
-    T.ok(st.run_us >= 0 and st.run_us_max <= st.run_us, "run times")
+    T.ok(st.run_ms >= 0 and st.run_us_max >= 0, "run times")
 end)
 
 T.case("cancelling a handle releases its wake-up and subscriptions", function()

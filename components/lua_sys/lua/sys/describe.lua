@@ -14,8 +14,8 @@ local function render(d)
             t.waiting_for and (" waiting for " .. tostring(t.waiting_for)) or "")
         if t.stats then
             local s = t.stats
-            lines[#lines + 1] = format("        slices %d, run %d us (max %d), ready-wait %d ms, errors %d, overruns %d%s",
-                s.slices, s.run_us, s.run_us_max, s.ready_wait_ms, s.errors, s.overruns,
+            lines[#lines + 1] = format("        slices %d, run %d ms (longest slice %d us), ready-wait %d ms, errors %d, overruns %d%s",
+                s.slices, s.run_ms, s.run_us_max, s.ready_wait_ms, s.errors, s.overruns,
                 t.starved and ", STARVED" or "")
         end
     end
