@@ -63,6 +63,7 @@ lua_sys_console_io_t lua_sys_console_stdio(void);
 /**
  * @brief The console on the chip's console port (UART or USB-Serial-JTAG, as
  *        chosen in menuconfig): installs its driver and routes stdio through it.
+ *        ESP_ERR_NOT_SUPPORTED when the console is USB CDC or none.
  */
 esp_err_t lua_sys_console_port(lua_sys_console_io_t *io);
 
