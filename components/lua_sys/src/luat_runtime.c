@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "esp_log.h"
-#include "esp_timer.h"
 #include "lauxlib.h"
 #include "lua.h"
 #include "lualib.h"
@@ -13,6 +12,26 @@
 #include "luat_timer.h"
 
 static const char *TAG = "lua_sys";
+
+#if CONFIG_IDF_TARGET_LINUX
+/* ESP-IDF v5.5's esp_timer is headers only on the linux target
+ * (components/esp_timer/CMakeLists.txt registers no sources there; the host
+ * implementation came later, esp-idf#18740), so esp_timer_get_time() would
+ * not link. The same monotonic microseconds from the host: */
+#include <time.h>
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+#else
+#include "esp_timer.h"
+static int64_t now_us(void)
+{
+    return esp_timer_get_time();
+}
+#endif
 
 static struct {
     lua_sys_config_t config;
@@ -83,7 +102,7 @@ lua_sys_exit_t luat_runtime_run(const lua_sys_config_t *config)
 {
     s_rt.config = *config;
     luat_alloc_init(&s_rt.alloc, config->heap_cap);
-    s_rt.start_us = esp_timer_get_time();
+    s_rt.start_us = now_us();
 
 #if LUA_VERSION_NUM >= 505
     lua_State *L = lua_newstate(luat_alloc, &s_rt.alloc, luaL_makeseed(NULL));
@@ -136,7 +155,7 @@ uint32_t luat_runtime_clock_start_ms(void)
 
 int64_t luat_runtime_elapsed_us(void)
 {
-    return esp_timer_get_time() - s_rt.start_us;
+    return now_us() - s_rt.start_us;
 }
 
 const luat_alloc_t *luat_runtime_alloc(void)
