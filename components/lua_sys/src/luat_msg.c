@@ -53,28 +53,26 @@ IRAM_ATTR luat_msg_status_t luat_msg_encode(luat_msg_t *msg, const char *name, s
     uint8_t used = 0;
     for (size_t i = 0; i < argc; i++) {
         luat_msg_value_t *v = &msg->u.posted.arg[i];
-        msg->type[i] = (uint8_t)args[i].type;
-        switch (args[i].type) {
-        case LUA_SYS_ARG_NIL:
-            v->i = 0;
-            break;
-        case LUA_SYS_ARG_BOOL:
+        const lua_sys_arg_type_t type = args[i].type;
+        msg->type[i] = (uint8_t)type;
+        /* An if chain, not a switch: GCC may compile a dense switch into a
+         * jump table in .rodata, i.e. in flash, which an ESP_INTR_FLAG_IRAM
+         * handler must not read while the cache is off. */
+        if (type == LUA_SYS_ARG_BOOL) {
             v->b = args[i].b;
-            break;
-        case LUA_SYS_ARG_INT:
+        } else if (type == LUA_SYS_ARG_INT) {
             v->i = args[i].i;
-            break;
-        case LUA_SYS_ARG_NUMBER:
+        } else if (type == LUA_SYS_ARG_NUMBER) {
             v->d = args[i].d;
-            break;
-        case LUA_SYS_ARG_STRING:
+        } else if (type == LUA_SYS_ARG_STRING) {
             v->s.off = used;
             v->s.len = (uint8_t)args[i].s.len;
             if (args[i].s.len > 0) { /* an empty string may come with ptr == NULL */
                 memcpy(&msg->u.posted.str[used], args[i].s.ptr, args[i].s.len);
             }
             used = (uint8_t)(used + args[i].s.len);
-            break;
+        } else { /* LUA_SYS_ARG_NIL */
+            v->i = 0;
         }
     }
     return LUAT_MSG_OK;
