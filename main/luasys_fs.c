@@ -1,13 +1,12 @@
 #include "luasys_fs.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "esp_log.h"
 #include "sdkconfig.h"
-
-static const char *TAG = "luasys_fs";
 
 #if CONFIG_IDF_TARGET_LINUX
 
@@ -31,9 +30,17 @@ const char *luasys_fs_script_path(void)
     return path;
 }
 
+const char *luasys_fs_root(void)
+{
+    const char *dir = getenv("LUASYS_LUA_DIR");
+    return dir != NULL ? dir : "lua";
+}
+
 #else
 
 #include "esp_littlefs.h"
+
+static const char *TAG = "luasys_fs";
 
 esp_err_t luasys_fs_mount(void)
 {
@@ -54,6 +61,11 @@ esp_err_t luasys_fs_mount(void)
 const char *luasys_fs_script_path(void)
 {
     return CONFIG_LUA_SYS_SCRIPT_PATH;
+}
+
+const char *luasys_fs_root(void)
+{
+    return LUASYS_FS_BASE;
 }
 
 #endif

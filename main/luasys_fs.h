@@ -11,3 +11,6 @@ esp_err_t luasys_fs_mount(void);
 
 /* The path of CONFIG_LUA_SYS_SCRIPT_PATH on this target. */
 const char *luasys_fs_script_path(void);
+
+/* The directory LUASYS_FS_BASE is on this target: the console's file root. */
+const char *luasys_fs_root(void);

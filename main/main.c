@@ -1,8 +1,11 @@
 /* LuaSys example firmware: mount the script filesystem, hook up a button
- * interrupt, run /lua/main.lua. A script error is logged with its traceback
- * and the device stays up (no reboot loop); rtos.reboot() restarts it. */
+ * interrupt, start the console (docs/console-protocol.md) and run
+ * /lua/main.lua, then whatever the console's run/restart ask for. A script
+ * error is logged with its traceback and the device stays up (no reboot
+ * loop); rtos.reboot() restarts it. */
 #include "esp_log.h"
 #include "lua_sys.h"
+#include "lua_sys_console.h"
 #include "luasys_app.h"
 #include "luasys_fs.h"
 #include "sdkconfig.h"
@@ -11,7 +14,37 @@
 #include "luasys_button.h"
 #endif
 
+/* The console task parses frames, formats replies and does the file
+ * commands (fopen/fwrite/readdir on LittleFS); 6 KiB leaves headroom. */
+#define CONSOLE_TASK_STACK 6144
+
 static const char *TAG = "main";
+
+#if CONFIG_LUASYS_CONSOLE
+static esp_err_t console_start(const char *boot_script)
+{
+    lua_sys_console_config_t console = {
+        .fs_root = luasys_fs_root(),
+        .boot_script = boot_script,
+        .task_stack_size = CONSOLE_TASK_STACK,
+    };
+#if CONFIG_IDF_TARGET_LINUX
+    console.io = lua_sys_console_stdio();
+    /* On the linux target FreeRTOS tasks are simulated: a task blocked in a
+     * system call (the console's poll() on stdin) still counts as running, so
+     * it must not outrank the Lua task it would starve. */
+    console.task_priority = 1;
+#else
+    esp_err_t err = lua_sys_console_port(&console.io);
+    if (err != ESP_OK) {
+        return err;
+    }
+    /* Same priority as the Lua task: a busy script and the console share the CPU. */
+    console.task_priority = CONFIG_LUA_SYS_TASK_PRIORITY;
+#endif
+    return lua_sys_console_start(&console);
+}
+#endif
 
 void app_main(void)
 {
@@ -25,6 +58,15 @@ void app_main(void)
 #endif
     lua_sys_config_t config = LUA_SYS_CONFIG_DEFAULT();
     config.script_path = luasys_fs_script_path();
+#if CONFIG_LUASYS_CONSOLE
+    esp_err_t err = console_start(config.script_path);
+    if (err == ESP_OK) {
+        /* Returns only when the console's input ends (stdin closed on linux). */
+        luasys_app_serve(&config);
+        return;
+    }
+    ESP_LOGW(TAG, "no console (%s): running %s once", esp_err_to_name(err), config.script_path);
+#endif
     if (luasys_app_run(&config) != LUA_SYS_EXIT_OK) {
         ESP_LOGW(TAG, "fix the script and reset the board (or use rtos.reboot())");
     }
