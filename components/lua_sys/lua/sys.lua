@@ -353,8 +353,9 @@ local function set_tier(co, tier)
     end
 end
 
--- Creates and starts a task; `name` is a string, or nil for an unnamed task.
-local function start_task(name, fn, ...)
+-- Creates a task for `fn`, not started yet; `name` is a string, or nil for an
+-- unnamed task.
+local function new_task(name, fn)
     local co = co_create(fn)
     if task_hook then task_hook(co) end
     tasks[co] = false
@@ -362,6 +363,12 @@ local function start_task(name, fn, ...)
     live_tasks = live_tasks + 1
     if live_tasks > tasks_peak then tasks_peak = live_tasks end
     tasks_created = tasks_created + 1
+    return co
+end
+
+-- Creates and starts a task.
+local function start_task(name, fn, ...)
+    local co = new_task(name, fn)
     resume(co, ...)
     return co
 end
@@ -930,16 +937,10 @@ end
 
 -- Starts (or restarts) the handle's function as a new task.
 local function start_handle(handle)
-    local co = co_create(handle.fn)
-    if task_hook then task_hook(co) end
-    tasks[co] = false
-    task_names[co] = handle.name
+    local co = new_task(handle.name, handle.fn)
     set_tier(co, handle.tier)
     handles[co] = handle
     handle.co, handle.final = co, nil
-    live_tasks = live_tasks + 1
-    if live_tasks > tasks_peak then tasks_peak = live_tasks end
-    tasks_created = tasks_created + 1
     resume(co, unpack(handle.args, 1, handle.args.n))
 end
 
