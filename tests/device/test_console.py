@@ -93,6 +93,8 @@ def test_describe_shows_the_runtime(console):
     status, _, text = console.request("describe")
     assert status == p.DATA
     assert b"version=LuaSys-" in text and b"lua_heap:" in text
+    assert b"stats:" in text and b"published=" in text  # sys.stats()
+    assert b"LuaSys at " in text and b" tasks, " in text  # the table of sys.describe()
 
 
 def test_crc_mismatch_is_rejected_and_the_old_script_stays(console):

@@ -73,8 +73,8 @@ local function render(value, indent)
     return concat(lines, "\n")
 end
 
---- What the runtime is doing, as text: version, clock, Lua heap, then sys.describe()
---- (tasks and timers) where the runtime has it, else sys.stats().
+--- What the runtime is doing, as text: version, clock, Lua heap and sys.stats(), then
+--- the table of tasks and timers of sys.describe().
 ---@return string
 function console.describe()
     local total, used, max_used = rtos.meminfo()
@@ -82,9 +82,9 @@ function console.describe()
         version = rtos.version(),
         millis = rtos.millis(),
         lua_heap = { total = total, used = used, max_used = max_used },
+        stats = sys.stats(),
     }
-    if sys.describe then state.runtime = sys.describe() else state.stats = sys.stats() end
-    return render(state, "")
+    return render(state, "") .. "\n" .. tostring(sys.describe())
 end
 
 return console
