@@ -1264,7 +1264,9 @@ local mailbox = require("sys.mailbox")({
     start_task = start_task,
     running_task = running_task,
     suspend = suspend,
-    wake = function(co) schedule_wake(co, millis()) end,
+    -- A mailbox outlives a task cancelled with sys.taskCancel; a sendMsg to it must not
+    -- schedule the dead task (which would resurrect it as a live task that fails).
+    wake = function(co) if tasks[co] ~= nil then schedule_wake(co, millis()) end end,
     ticks_add = sys.ticksAdd,
     ticks_diff = sys.ticksDiff,
     cancel_task = sys.taskCancel,

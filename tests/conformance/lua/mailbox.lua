@@ -91,6 +91,23 @@ T.case("taskDel removes the mailbox and cancels the task", function()
     T.eq(sys.stats().tasks_live, 0)
 end)
 
+T.case("sendMsg to the mailbox of a cancelled task is kept, not a wake-up of the dead task", function()
+    -- Found by tests/model: the waiting task's wake-up resurrected it, so it "failed"
+    -- with "cannot resume dead coroutine" and tasks_live went to -1.
+    local got = nil
+    local mb = sys.taskInitEx(function() got = sys.waitMsg("c", nil, 100) end, "c")
+    sys.taskInit(function()
+        sys.wait(10)
+        T.eq(sys.taskCancel(mb), true)
+        sys.wait(10)
+        T.eq(sys.sendMsg("c", 1), true)
+    end)
+    sys.run()
+    T.eq(got, nil)
+    T.eq(sys.stats().task_errors, 0)
+    T.eq(sys.stats().tasks_live, 0)
+end)
+
 T.case("mailbox misuse raises clear errors", function()
     T.raises("sys.taskInitEx: argument #2 'name' must be a string or a number (got nil)",
         sys.taskInitEx, function() end, nil)
