@@ -35,10 +35,15 @@ static const char *describe(lua_State *L, int idx)
     case LUA_TNUMBER:
         return luaL_tolstring(L, idx, NULL);
     case LUA_TSTRING: {
+        /* lua_pushfstring knows no precision ("%.24s" raises "invalid option"):
+         * cut the string first. */
         size_t len;
         const char *s = lua_tolstring(L, idx, &len);
-        return len <= 24 ? lua_pushfstring(L, "\"%s\"", s)
-                         : lua_pushfstring(L, "\"%.24s...\"", s);
+        if (len <= 24) {
+            return lua_pushfstring(L, "\"%s\"", s);
+        }
+        lua_pushlstring(L, s, 24);
+        return lua_pushfstring(L, "\"%s...\"", lua_tostring(L, -1));
     }
     default:
         return luaL_typename(L, idx);

@@ -105,6 +105,18 @@ T.case("rtos argument errors name the function and the argument", function()
     T.raises("rtos.meminfo: argument #1 'kind' must be \"lua\" (got \"sys\")", rtos.meminfo, "sys")
 end)
 
+-- Found by fuzzing (tests/fuzz/corpus/rtos/regress-long-string-in-error): a string
+-- argument over 24 bytes made the C binding raise "invalid option '%.' to
+-- 'lua_pushfstring'" instead of its own message.
+T.case("rtos argument errors show a long string argument", function()
+    local long = string.rep("x", 40)
+    T.raises("rtos.timer_stop: argument #1 'id' must be an integer 1..2147483647 (got \"" .. string.rep("x", 24),
+        rtos.timer_stop, long)
+    T.raises("rtos.meminfo: argument #1 'kind' must be \"lua\" (got \"" .. string.rep("x", 24), rtos.meminfo, long)
+    local err = T.raises("rtos.post: argument #1 'name' must be a string of 1..15 bytes", rtos.post, long)
+    T.ok(err:find("(got \"" .. string.rep("x", 24), 1, true), err)
+end)
+
 T.case("receive returns nothing on timeout and the message otherwise", function()
     T.eq(table.pack(rtos.receive(0)), { n = 0 })
     rtos.post("direct", 1)
