@@ -84,13 +84,16 @@ def encode_data(tag: str, payload: bytes) -> bytes:
     return encode_reply(tag, DATA, len(payload), f"{crc32(payload):08x}") + payload
 
 
-def _split(line: bytes) -> tuple[str, list[str]]:
+def _split(line: bytes, request: bool = True) -> tuple[str, list[str]]:
     if not line.startswith(MARKER):
         raise ProtocolError("bad-frame", "a header must start with the marker byte 0x01")
-    try:
-        text = line[1:].rstrip(b"\r\n").decode("ascii")
-    except UnicodeDecodeError:
-        raise ProtocolError("bad-frame", "a header must be ASCII") from None
+    if request:
+        try:
+            text = line[1:].rstrip(b"\r\n").decode("ascii")
+        except UnicodeDecodeError:
+            raise ProtocolError("bad-frame", "a header must be ASCII") from None
+    else:  # an `ERR lua <message>` reply carries the Lua error text, which may be UTF-8
+        text = line[1:].rstrip(b"\r\n").decode("utf-8", "replace")
     words = text.split(" ")
     tag = words[0] if _TAG_RE.fullmatch(words[0]) else NO_TAG
     if tag == NO_TAG and words[0] != NO_TAG:
@@ -116,11 +119,21 @@ def parse_request(line: bytes) -> Frame:
     return Frame(tag, verb, args)
 
 
+_SIZE_RE = re.compile(r"[0-9]{1,10}")
+_CRC_RE = re.compile(r"[0-9a-f]{8}")
+
+
 def parse_reply(line: bytes) -> Frame:
-    tag, words = _split(line)
+    """Parses a reply header; raises ProtocolError unless it is one. A DATA reply has
+    exactly `<size> <crc32>` (so a client can trust both to read its payload)."""
+    tag, words = _split(line, request=False)
     if not words or words[0] not in (READY, OK, DATA, ERR):
         raise ProtocolError("bad-frame", f"not a reply: {line!r}")
-    return Frame(tag, words[0], tuple(words[1:]))
+    args = tuple(words[1:])
+    if words[0] == DATA and (len(args) != 2 or not _SIZE_RE.fullmatch(args[0])
+                             or not _CRC_RE.fullmatch(args[1])):
+        raise ProtocolError("bad-frame", f"a DATA reply needs <size> <crc32>: {line!r}", tag)
+    return Frame(tag, words[0], args)
 
 
 def parse_size(text: str, limit: int, tag: str) -> int:
@@ -133,7 +146,7 @@ def parse_size(text: str, limit: int, tag: str) -> int:
 
 
 def parse_crc(text: str, tag: str) -> int:
-    if not re.fullmatch(r"[0-9a-f]{8}", text):
+    if not _CRC_RE.fullmatch(text):
         raise ProtocolError("bad-frame", f"crc must be 8 lowercase hex digits (got {text!r})", tag)
     return int(text, 16)
 
