@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(build-essential cmake pkg-config liblua5.4-dev debian-archive-keyring)
+APT_PACKAGES=(build-essential cmake pkg-config liblua5.4-dev debian-archive-keyring clang libclang-rt-14-dev)
 
 if [[ "${1:-}" == "--native" ]]; then
     missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test run, as CI does it: set up, build the native backend (plain, with
 # AddressSanitizer + UndefinedBehaviorSanitizer, and against a Lua built with
-# LUA_32BITS like the firmware's), run pytest.
+# LUA_32BITS like the firmware's), run pytest. tests/fuzz builds the libFuzzer targets
+# itself and fuzzes each for a few seconds.
 # Extra arguments go to pytest (e.g. `tools/run-tests.sh -k conformance -x`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,5 +17,6 @@ lua32_src=$(tools/fetch-lua-src.sh) # no-op after bootstrap; prints the source d
 cmake -S host_sim/native -B build/native-lua32 -DLUASYS_LUA32_SRC="$lua32_src" >/dev/null
 cmake --build build/native-lua32 -j2 >/dev/null
 export LUASYS_REQUIRE_NATIVE=1
+export LUASYS_REQUIRE_FUZZ=1
 
 exec .venv/bin/python -m pytest "$@"
