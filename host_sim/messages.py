@@ -42,7 +42,7 @@ def validate(fname: str, name: str | bytes, args: tuple) -> tuple[bytes, tuple[V
         name = name.encode()
     if not isinstance(name, bytes) or not 1 <= len(name) <= NAME_MAX or b"\0" in name:
         raise MessageError(
-            f"{fname}: argument #1 'name' must be a string of 1..{NAME_MAX} bytes (got {shown(name)})")
+            f"{fname}: argument #1 'name' must be a string of 1..{NAME_MAX} bytes, no NUL (got {shown(name)})")
     if len(args) > ARGS_MAX:
         raise MessageError(f"{fname}: too many arguments ({len(args)} > {ARGS_MAX})")
     converted: list[Value] = []

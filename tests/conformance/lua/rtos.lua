@@ -20,7 +20,7 @@ T.case("binary strings and nils survive the queue", function()
 end)
 
 T.case("message limits are enforced with clear errors", function()
-    T.raises("rtos.post: argument #1 'name' must be a string of 1..15 bytes", rtos.post, "")
+    T.raises("rtos.post: argument #1 'name' must be a string of 1..15 bytes, no NUL (got \"\")", rtos.post, "")
     T.raises("rtos.post: argument #1 'name' must be a string of 1..15 bytes", rtos.post, string.rep("n", 16))
     T.raises("rtos.post: argument #1 'name' must be a string of 1..15 bytes", rtos.post, 5)
     T.raises("rtos.post: too many arguments (5 > 4)", rtos.post, "x", 1, 2, 3, 4, 5)
