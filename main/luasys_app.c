@@ -4,10 +4,13 @@
 
 #include "esp_log.h"
 #include "lua_sys_console.h"
+#include "luasys_safe_mode.h"
 
 static const char *TAG = "luasys";
 
-lua_sys_exit_t luasys_app_run(const lua_sys_config_t *config)
+/* guarded: the boot script's start is on trial (luasys_safe_mode.h); it passes
+ * once the script has run for the grace period or its main chunk returned. */
+static lua_sys_exit_t run(const lua_sys_config_t *config, bool guarded)
 {
     esp_err_t err = lua_sys_start(config);
     if (err != ESP_OK) {
@@ -15,7 +18,17 @@ lua_sys_exit_t luasys_app_run(const lua_sys_config_t *config)
         return LUA_SYS_EXIT_ERROR;
     }
     lua_sys_exit_t exit = LUA_SYS_EXIT_ERROR;
-    err = lua_sys_wait(portMAX_DELAY, &exit);
+    if (guarded) {
+        err = lua_sys_wait(pdMS_TO_TICKS(luasys_safe_mode_grace_ms()), &exit);
+        if (err == ESP_ERR_TIMEOUT) {
+            luasys_safe_mode_healthy();
+            err = lua_sys_wait(portMAX_DELAY, &exit);
+        } else if (err == ESP_OK && exit == LUA_SYS_EXIT_OK) {
+            luasys_safe_mode_healthy();
+        }
+    } else {
+        err = lua_sys_wait(portMAX_DELAY, &exit);
+    }
     if (err != ESP_OK) {
         ESP_LOGE(TAG, "lost track of the Lua runtime: %s", esp_err_to_name(err));
         return LUA_SYS_EXIT_ERROR;
@@ -28,12 +41,27 @@ lua_sys_exit_t luasys_app_run(const lua_sys_config_t *config)
     return exit;
 }
 
+lua_sys_exit_t luasys_app_run(const lua_sys_config_t *config)
+{
+    return run(config, false);
+}
+
+lua_sys_exit_t luasys_app_boot(const lua_sys_config_t *config)
+{
+    if (!luasys_safe_mode_enter_boot(config->script_path)) {
+        luasys_safe_mode_announce();
+        return LUA_SYS_EXIT_ERROR;
+    }
+    return run(config, true);
+}
+
 void luasys_app_serve(lua_sys_config_t *config)
 {
     static char script[192];
     snprintf(script, sizeof script, "%s", config->script_path);
-    do {
+    (void)luasys_app_boot(config);
+    while (lua_sys_console_next_run(script, sizeof script)) {
         config->script_path = script;
         (void)luasys_app_run(config);
-    } while (lua_sys_console_next_run(script, sizeof script));
+    }
 }

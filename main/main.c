@@ -2,12 +2,15 @@
  * interrupt, start the console (docs/console-protocol.md) and run
  * /lua/main.lua, then whatever the console's run/restart ask for. A script
  * error is logged with its traceback and the device stays up (no reboot
- * loop); rtos.reboot() restarts it. */
+ * loop); rtos.reboot() restarts it. After SAFE_MODE_BOOTS failed starts in a
+ * row (errors, or resets within the grace period) the boot skips main.lua:
+ * safe mode, luasys_safe_mode.h. */
 #include "esp_log.h"
 #include "lua_sys.h"
 #include "lua_sys_console.h"
 #include "luasys_app.h"
 #include "luasys_fs.h"
+#include "luasys_safe_mode.h"
 #include "sdkconfig.h"
 
 #if !CONFIG_IDF_TARGET_LINUX
@@ -27,6 +30,8 @@ static esp_err_t console_start(const char *boot_script)
         .fs_root = luasys_fs_root(),
         .boot_script = boot_script,
         .task_stack_size = CONSOLE_TASK_STACK,
+        .safe_mode_status = luasys_safe_mode_status,
+        .safe_mode_clear = luasys_safe_mode_clear,
     };
 #if CONFIG_IDF_TARGET_LINUX
     console.io = lua_sys_console_stdio();
@@ -58,6 +63,8 @@ void app_main(void)
 #endif
     lua_sys_config_t config = LUA_SYS_CONFIG_DEFAULT();
     config.script_path = luasys_fs_script_path();
+    luasys_safe_mode_init(luasys_fs_root(), 0, 0); /* the Kconfig limits */
+    (void)luasys_safe_mode_enter_boot(config.script_path);           /* before the console can be asked */
 #if CONFIG_LUASYS_CONSOLE
     esp_err_t err = console_start(config.script_path);
     if (err == ESP_OK) {
@@ -67,7 +74,7 @@ void app_main(void)
     }
     ESP_LOGW(TAG, "no console (%s): running %s once", esp_err_to_name(err), config.script_path);
 #endif
-    if (luasys_app_run(&config) != LUA_SYS_EXIT_OK) {
+    if (luasys_app_boot(&config) != LUA_SYS_EXIT_OK) {
         ESP_LOGW(TAG, "fix the script and reset the board (or use rtos.reboot())");
     }
 }

@@ -47,6 +47,8 @@ class FileStore:
             raise ProtocolError("not-found", f"no directory {device_path}", tag)
         lines = []
         for entry in sorted(directory.iterdir()):
+            if device_path is None and entry.name == ".safe_mode":
+                continue  # the boot counter (safe_mode.py), not a user file
             if entry.is_dir():
                 lines.append(f"0 {entry.name}/\n")
             else:

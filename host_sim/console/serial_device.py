@@ -15,6 +15,7 @@ from typing import Callable
 
 from .files import FileStore
 from .pty_port import PortClosed, PtyPort
+from .safe_mode import SafeMode
 from .server import ConsoleServer, Output
 from .sim_runtime import SimulatedRuntime
 
@@ -29,10 +30,12 @@ def serve_forever(port: PtyPort, session: Callable[[PtyPort], None]) -> None:
             pass
 
 
-def simulator_session(files: FileStore, boot_script: Path, simulator_options: dict) -> Callable[[PtyPort], None]:
+def simulator_session(files: FileStore, boot_script: Path, simulator_options: dict,
+                      safe_mode: dict | None = None) -> Callable[[PtyPort], None]:
     def session(port: PtyPort) -> None:
         output = Output(port)
-        runtime = SimulatedRuntime(output, boot_script, simulator_options)
+        runtime = SimulatedRuntime(output, boot_script, simulator_options,
+                                   SafeMode(files.root, **(safe_mode or {})))
         runtime.boot()
         try:
             ConsoleServer(port, output, files, runtime).serve()

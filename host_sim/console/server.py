@@ -9,6 +9,7 @@ import threading
 from typing import Protocol
 
 from . import protocol as p
+from . import safe_mode as _safe_mode  # noqa: F401  (registers the safe-mode verbs)
 from .files import FileStore
 
 DESCRIBE_SOURCE = 'return require("console").describe()'
@@ -114,7 +115,7 @@ class ConsoleServer:
                 raise p.ProtocolError("bad-frame", f"header longer than {p.HEADER_MAX} bytes")
             request = p.parse_request(line)
             tag = request.tag
-            getattr(self, "_do_" + request.word)(tag, *request.args)
+            getattr(self, "_do_" + request.word.replace("-", "_"))(tag, *request.args)
         except p.ProtocolError as error:
             self._output.raw(p.encode_error(error.tag if error.tag != p.NO_TAG else tag,
                                             error.code, error.message))
@@ -149,6 +150,9 @@ class ConsoleServer:
         except BaseException:
             upload.abandon()
             raise
+        safe_mode = getattr(self._runtime, "safe_mode", None)
+        if safe_mode is not None and self._files.path(path, tag) == safe_mode.path.parent / "main.lua":
+            safe_mode.clear()  # a new boot script gets a fresh series of starts
         self._ok(tag, size_n, f"{crc_n:08x}")
 
     def _do_get(self, tag: str, path: str) -> None:
@@ -184,6 +188,19 @@ class ConsoleServer:
         source = bytearray()
         self._receive(tag, size_n, crc_n, source.extend)
         self._runtime.submit(tag, bytes(source))
+
+    def _safe_mode(self, tag: str):
+        safe_mode = getattr(self._runtime, "safe_mode", None)
+        if safe_mode is None:
+            raise p.ProtocolError("unknown-command", "this firmware has no safe mode", tag)
+        return safe_mode
+
+    def _do_safe_status(self, tag: str) -> None:
+        self._ok(tag, *self._safe_mode(tag).status())
+
+    def _do_safe_clear(self, tag: str) -> None:
+        self._safe_mode(tag).clear()
+        self._ok(tag)
 
     def _do_describe(self, tag: str) -> None:
         self._runtime.submit(tag, DESCRIBE_SOURCE.encode())

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..simulator import VERSION, Simulator
 from . import protocol as p
+from .safe_mode import SafeMode, banner_line
 from .server import Output
 
 STOP_TIMEOUT_S = 5.0  # how long a restart waits for the running script to stop
@@ -20,8 +21,10 @@ class SimulatedRuntime:
 
     version = f"LuaSys-{VERSION}"
 
-    def __init__(self, output: Output, boot_script: Path, simulator_options: dict | None = None) -> None:
+    def __init__(self, output: Output, boot_script: Path, simulator_options: dict | None = None,
+                 safe_mode: SafeMode | None = None) -> None:
         self._output = output
+        self.safe_mode = safe_mode
         self._boot_script = boot_script
         self._options = simulator_options or {}
         self._sim: Simulator | None = None
@@ -35,16 +38,28 @@ class SimulatedRuntime:
         """A reset: the banner, then the boot script in a fresh runtime."""
         self.stop()
         self._output.raw(p.banner(self.version))
-        self.start(None)
+        if self.safe_mode is not None and not self.safe_mode.enter_boot(self._boot_script):
+            self._output.line(banner_line(self.safe_mode.failed()))
+            return
+        self.start(None, guarded=self.safe_mode is not None)
 
-    def start(self, script: str | None) -> None:
-        """Starts `script` (None: the boot script); call stop() first."""
+    def start(self, script: str | None, guarded: bool = False) -> None:
+        """Starts `script` (None: the boot script); call stop() first. `guarded`: the
+        boot's run, whose start passes after safe_mode.grace_s or when it returns."""
         script = Path(script) if script else self._boot_script
         sim = Simulator(virtual_time=False, output=self._output.line, console=self, **self._options)
         self._sim = sim
-        self._thread = threading.Thread(target=self._run_script, args=(sim, script), daemon=True,
+        self._thread = threading.Thread(target=self._run_script, args=(sim, script, guarded), daemon=True,
                                          name="lua")
         self._thread.start()
+        if guarded:
+            timer = threading.Timer(self.safe_mode.grace_s, self._grace_passed, args=(sim,))
+            timer.daemon = True
+            timer.start()
+
+    def _grace_passed(self, sim: Simulator) -> None:
+        if self._sim is sim and self._thread is not None and self._thread.is_alive():
+            self.safe_mode.healthy()
 
     def stop(self) -> None:
         """Ends the current run, if any."""
@@ -59,8 +74,10 @@ class SimulatedRuntime:
             self._pending = None
             self._slot.notify_all()
 
-    def _run_script(self, sim: Simulator, script: Path) -> None:
+    def _run_script(self, sim: Simulator, script: Path, guarded: bool = False) -> None:
         result = sim.run_file(script)
+        if guarded and result.status == "returned":
+            self.safe_mode.healthy()
         if result.status == "error":
             self._output.line(result.error)
             self._output.line(f"luasys: {script.name} ended with an error (traceback above)")

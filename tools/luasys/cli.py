@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import files_commands, flash_command, fs_command, monitor_command, native_command, repl_command, run_commands, sim_command
+from . import files_commands, flash_command, fs_command, monitor_command, native_command, repl_command, run_commands, safe_mode_command, sim_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -13,6 +13,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim_command.register(commands)
     files_commands.register(commands)
     run_commands.register(commands)
+    safe_mode_command.register(commands)
     repl_command.register(commands)
     monitor_command.register(commands)
     native_command.register(commands)

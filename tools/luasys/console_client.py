@@ -115,6 +115,16 @@ class ConsoleClient:
         self._transport.write(data)
         return self._expect(tag, p.DATA)[1].decode("utf-8", "replace")
 
+    def safe_status(self) -> tuple[str, int, int]:
+        """Safe mode: ("on" | "off", failed starts in a row, the limit)."""
+        tag = next(self._tags)
+        self._request(tag, "safe-status")
+        args = self._expect(tag, p.OK)[0].args
+        return args[0], int(args[1]), int(args[2])
+
+    def safe_clear(self) -> None:
+        self._simple("safe-clear")
+
     def describe(self) -> str:
         tag = next(self._tags)
         self._request(tag, "describe")

@@ -25,6 +25,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                    help="the directory standing in for the device's filesystem (default: a new temporary one)")
     p.add_argument("--binary", default=os.environ.get("LUASYS_NATIVE", str(NATIVE_BINARY)),
                    help="the native executable (default build/native/luasys-native, env LUASYS_NATIVE)")
+    p.add_argument("--safe-mode-boots", type=int, metavar="N", help="safe mode after N failed starts (default 3)")
+    p.add_argument("--safe-mode-grace", type=int, metavar="MS", help="safe mode grace period (default 5000)")
     p.set_defaults(run=run)
 
 
@@ -39,7 +41,12 @@ def run(args: argparse.Namespace) -> int:
     print(port.name, flush=True)
     print(f"luasys native: console on {port.name}, filesystem {fs}", file=sys.stderr, flush=True)
     try:
-        serve_forever(port, native_session([args.binary, "--console", "--fs", str(fs)]))
+        command = [args.binary, "--console", "--fs", str(fs)]
+        if args.safe_mode_boots:
+            command += ["--safe-mode-boots", str(args.safe_mode_boots)]
+        if args.safe_mode_grace:
+            command += ["--safe-mode-grace", str(args.safe_mode_grace)]
+        serve_forever(port, native_session(command))
     except KeyboardInterrupt:
         return 130
     finally:

@@ -38,6 +38,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--fs", metavar="DIR",
                    help="with --serial, the directory standing in for the device's filesystem "
                         "(default: a new temporary directory)")
+    p.add_argument("--safe-mode-boots", type=int, metavar="N",
+                   help="with --serial, boot without main.lua after N failed starts in a row (default 3)")
+    p.add_argument("--safe-mode-grace", type=int, metavar="MS",
+                   help="with --serial, how long main.lua must run for its start to count as good "
+                        "(default 5000)")
     p.set_defaults(run=run)
 
 
@@ -84,7 +89,9 @@ def serve_serial(args: argparse.Namespace) -> int:
     print(f"luasys sim: console on {port.name}, filesystem {files.root}, boots {boot_script}",
           file=sys.stderr, flush=True)
     try:
-        serve_forever(port, simulator_session(files, boot_script, options))
+        safe_mode = {"boots": args.safe_mode_boots,
+                     "grace_s": args.safe_mode_grace / 1000 if args.safe_mode_grace else None}
+        serve_forever(port, simulator_session(files, boot_script, options, safe_mode))
     except KeyboardInterrupt:
         return 130
     finally:

@@ -36,6 +36,11 @@ typedef struct {
     const char *boot_script; /*!< what `restart` runs, e.g. "/lua/main.lua" */
     uint32_t task_stack_size;
     unsigned task_priority;
+    /** Optional safe mode hooks (the app's, docs/console-protocol.md): `safe-status`
+     *  reports, `safe-clear` and a `put` of the boot script clear. NULL: those
+     *  verbs answer `unknown-command`. Called on the console task. */
+    void (*safe_mode_status)(unsigned *failed, unsigned *limit, bool *active);
+    void (*safe_mode_clear)(void);
 } lua_sys_console_config_t;
 
 /**

@@ -34,6 +34,7 @@
 #define TAG_MAX 8
 #define FULL_PATH_MAX 192
 #define TOPIC "SYS_CONSOLE"
+#define SAFE_MODE_FILE ".safe_mode" /* the app's boot counter on hosts: not listed */
 #define DESCRIBE_SOURCE "return require(\"console\").describe()"
 
 /* ---- state ------------------------------------------------------------- */
@@ -445,6 +446,9 @@ static void do_put(const char *tag, char **args)
         unlink(part);
         return;
     }
+    if (s_con.config.safe_mode_clear != NULL && strcmp(path, s_con.config.boot_script) == 0) {
+        s_con.config.safe_mode_clear(); /* a new boot script gets a fresh series of starts */
+    }
     reply(tag, "OK %u %08x", (unsigned)size, (unsigned)crc);
 }
 
@@ -509,7 +513,8 @@ static void do_ls(const char *tag, char **args)
     size_t count = 0, total = 0;
     bool ok = true;
     for (struct dirent *e; ok && (e = readdir(dir)) != NULL;) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+            (args[0] == NULL && strcmp(e->d_name, SAFE_MODE_FILE) == 0)) {
             continue;
         }
         char entry[FULL_PATH_MAX + 256];
@@ -647,6 +652,30 @@ static void do_describe(const char *tag, char **args)
     submit(tag, source, strlen(source));
 }
 
+static void do_safe_status(const char *tag, char **args)
+{
+    (void)args;
+    unsigned failed, limit;
+    bool active;
+    if (s_con.config.safe_mode_status == NULL) {
+        reply(tag, "ERR unknown-command this firmware has no safe mode");
+        return;
+    }
+    s_con.config.safe_mode_status(&failed, &limit, &active);
+    reply(tag, "OK %s %u %u", active ? "on" : "off", failed, limit);
+}
+
+static void do_safe_clear(const char *tag, char **args)
+{
+    (void)args;
+    if (s_con.config.safe_mode_clear == NULL) {
+        reply(tag, "ERR unknown-command this firmware has no safe mode");
+        return;
+    }
+    s_con.config.safe_mode_clear();
+    reply(tag, "OK");
+}
+
 /* ---- frames --------------------------------------------------------------------------- */
 
 static const struct {
@@ -657,6 +686,7 @@ static const struct {
     { "hello", 0, 0, do_hello },     { "put", 3, 3, do_put },         { "get", 1, 1, do_get },
     { "ls", 0, 1, do_ls },           { "rm", 1, 1, do_rm },           { "run", 1, 1, do_run },
     { "restart", 0, 0, do_restart }, { "eval", 2, 2, do_eval },       { "describe", 0, 0, do_describe },
+    { "safe-status", 0, 0, do_safe_status }, { "safe-clear", 0, 0, do_safe_clear },
 };
 
 static bool valid_tag(const char *tag)

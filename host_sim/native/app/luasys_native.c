@@ -2,7 +2,8 @@
  * luasys-native: the firmware's Lua runtime as a Linux program.
  *
  *   luasys-native [--exit-when-idle] [--memory-limit KB] [--restart-on-reboot] SCRIPT
- *   luasys-native --console [--fs DIR] [--memory-limit KB] [SCRIPT]
+ *   luasys-native --console [--fs DIR] [--memory-limit KB] [--safe-mode-boots N]
+ *                 [--safe-mode-grace MS] [SCRIPT]
  *
  * With --console the program serves the device console on stdin/stdout
  * (docs/console-protocol.md), DIR (default ".") stands in for the device's
@@ -24,6 +25,7 @@
 #include "esp_system.h"
 #include "lua_sys_console.h"
 #include "luasys_app.h"
+#include "luasys_safe_mode.h"
 
 static char **s_argv;
 
@@ -37,7 +39,8 @@ static void reexec_on_restart(void)
 static int usage(void);
 
 /* The console is a source of messages, so --exit-when-idle does not apply. */
-static int serve_console(lua_sys_config_t *config, const char *fs_root)
+static int serve_console(lua_sys_config_t *config, const char *fs_root, unsigned safe_boots,
+                         uint32_t safe_grace_ms)
 {
     static char boot_script[PATH_MAX];
     if (config->exit_when_idle) {
@@ -54,7 +57,11 @@ static int serve_console(lua_sys_config_t *config, const char *fs_root)
         .boot_script = config->script_path,
         .task_stack_size = 16384,
         .task_priority = 5,
+        .safe_mode_status = luasys_safe_mode_status,
+        .safe_mode_clear = luasys_safe_mode_clear,
     };
+    luasys_safe_mode_init(fs_root, safe_boots, safe_grace_ms);
+    (void)luasys_safe_mode_enter_boot(config->script_path); /* counted before the console can be asked */
     esp_err_t err = lua_sys_console_start(&console);
     if (err != ESP_OK) {
         fprintf(stderr, "luasys-native: cannot start the console: %s\n", esp_err_to_name(err));
@@ -68,7 +75,8 @@ static int usage(void)
 {
     fprintf(stderr, "usage: luasys-native [--exit-when-idle] [--memory-limit KB] "
                     "[--restart-on-reboot] [--clock-start-ms MS] SCRIPT\n"
-                    "       luasys-native --console [--fs DIR] [--memory-limit KB] [SCRIPT]\n");
+                    "       luasys-native --console [--fs DIR] [--memory-limit KB] [--safe-mode-boots N] "
+                    "[--safe-mode-grace MS] [SCRIPT]\n");
     return 2;
 }
 
@@ -79,6 +87,7 @@ int main(int argc, char **argv)
     bool restart_on_reboot = false;
     bool console = false;
     const char *fs_root = ".";
+    unsigned long safe_boots = 0, safe_grace_ms = 0;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--exit-when-idle") == 0) {
@@ -96,6 +105,14 @@ int main(int argc, char **argv)
                 return usage();
             }
             config.clock_start_ms = (uint32_t)ms;
+        } else if ((strcmp(argv[i], "--safe-mode-boots") == 0 || strcmp(argv[i], "--safe-mode-grace") == 0) &&
+                   i + 1 < argc) {
+            char *end;
+            unsigned long *out = argv[i][12] == 'b' ? &safe_boots : &safe_grace_ms;
+            *out = strtoul(argv[++i], &end, 10);
+            if (*end != '\0' || *out == 0 || *out > 100000000ul) {
+                return usage();
+            }
         } else if (strcmp(argv[i], "--memory-limit") == 0 && i + 1 < argc) {
             char *end;
             unsigned long kb = strtoul(argv[++i], &end, 10);
@@ -110,7 +127,7 @@ int main(int argc, char **argv)
         }
     }
     if (console) {
-        return serve_console(&config, fs_root);
+        return serve_console(&config, fs_root, (unsigned)safe_boots, (uint32_t)safe_grace_ms);
     }
     if (config.script_path == NULL) {
         return usage();
