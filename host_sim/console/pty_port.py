@@ -3,7 +3,9 @@
 The pty is in packet mode (TIOCPKT) so the device side learns when a client opens the
 port and flushes its input, as pyserial does on open: output written before that
 flush would be lost, so `wait_open` returns only after it (or after a grace period,
-for clients that never flush). A client closing the port is seen as PortClosed.
+for clients that never flush). A client closing the port is seen as PortClosed, and
+so is a flush while connected: a client that closes and reopens at once may leave no
+hang-up to see, but its open flushes; no LuaSys tool flushes in mid-session.
 """
 
 from __future__ import annotations
@@ -36,9 +38,14 @@ class PtyPort:
         self._poll = select.poll()
         self._poll.register(self._master, select.POLLIN)
         self.connected = False
+        self._reopened = False  # a reconnect was seen by its flush: no need to wait again
 
     def wait_open(self) -> None:
         """Blocks until a client has opened the port and flushed its input."""
+        if self._reopened:
+            self._reopened = False
+            self._connect()
+            return
         while self._hung_up():
             time.sleep(OPEN_POLL_S)
         deadline = time.monotonic() + FLUSH_GRACE_S
@@ -49,6 +56,14 @@ class PtyPort:
             packet = os.read(self._master, 4096)
             if packet[0] & TIOCPKT_FLUSHREAD:
                 break
+        self._connect()
+
+    def _connect(self) -> None:
+        # A reset clears a UART's input, as here: bytes a previous client wrote before it
+        # closed can still arrive after the new client's open. Clients wait for the
+        # banner, which comes after this, before they send anything.
+        while self._poll.poll(0) and not self._hung_up():
+            os.read(self._master, 4096)
         self.connected = True
 
     def read(self, timeout_s: float | None) -> bytes:
@@ -68,6 +83,9 @@ class PtyPort:
                 raise PortClosed() from None
             if packet[0] == 0 and len(packet) > 1:
                 return packet[1:]
+            if packet[0] & TIOCPKT_FLUSHREAD:
+                self.connected, self._reopened = False, True
+                raise PortClosed()
             if deadline is not None and time.monotonic() >= deadline:
                 return b""
 
