@@ -7,16 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import protocol as p
-
 FILE = ".safe_mode"
 DEFAULT_BOOTS = 3
 DEFAULT_GRACE_S = 5.0
-
-# The two console verbs (docs/console-protocol.md); they take no arguments.
-p.VERBS.setdefault("safe-status", 0)
-p.VERBS.setdefault("safe-clear", 0)
-
 
 def banner_line(failed: int) -> str:
     return (f"luasys: SAFE MODE: the boot script failed to start {failed} times in a row; not running it. "

@@ -9,7 +9,6 @@ import threading
 from typing import Protocol
 
 from . import protocol as p
-from . import safe_mode as _safe_mode  # noqa: F401  (registers the safe-mode verbs)
 from .files import FileStore
 
 DESCRIBE_SOURCE = 'return require("console").describe()'
