@@ -200,3 +200,18 @@ T.case("finished tasks leave nothing behind: a second burst does not grow the he
     T.ok(grown < 4, "heap grew by " .. grown .. " KB")
     T.eq(sys.stats().tasks_live, 0)
 end)
+
+T.case("a task looping on sys.wait(0) does not starve posted messages", function()
+    local heard, spins = false, 0
+    sys.subscribe("from_c", function() heard = true end)
+    sys.taskInit(function()
+        while not heard do
+            spins = spins + 1
+            sys.wait(0)
+        end
+    end)
+    rtos.post("from_c")
+    sys.run()
+    T.ok(heard, "the posted message was delivered")
+    T.ok(spins <= 2, "the message waited " .. spins .. " turns")
+end)
