@@ -227,8 +227,10 @@ local function schedule_wake(co, due)
     local old = tasks[co]
     if old then drop_entry(old) end
     local s = next_seq()
-    schedule(due, s, co)
+    -- The owner holds the seq before the entry is scheduled: scheduling may sweep the
+    -- pending list, and an entry nobody holds yet would be swept away as stale.
     tasks[co] = s
+    schedule(due, s, co)
 end
 
 local function cancel_wake(co)

@@ -343,3 +343,19 @@ T.case("argument errors blame the line that made the bad call", function()
     end)
     sys.run()
 end)
+
+T.case("300 jobs started in one turn all run: no wake-up is lost when the pending list is swept", function()
+    -- Regression: the 256th deadline scheduled in one turn triggers a sweep of the
+    -- pending list; a job's first wake-up scheduled at that moment was swept away.
+    local ran = 0
+    for _ = 1, 300 do
+        local job
+        job = sys.every(10, function()
+            ran = ran + 1
+            job:cancel()
+        end)
+    end
+    sys.run()
+    T.eq(ran, 300)
+    T.eq(sys.stats().deadlines_pending, 0)
+end)
