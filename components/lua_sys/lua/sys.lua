@@ -57,10 +57,19 @@ local function user_frames(trace)
     return cut and trace:sub(1, cut - 1) or trace
 end
 
+-- Every xpcall below clears `caught_message` first: with_traceback records the error
+-- value there. Lua does not call the message handler for an out-of-memory error, so
+-- then the value xpcall returns is all there is, and `caught` says so.
 local caught_message
 local function with_traceback(err)
     caught_message = err
     return user_frames(traceback(tostring(err), 2))
+end
+
+-- The error value and the traceback of a failed xpcall that returned `trace`.
+local function caught(trace)
+    if caught_message == nil then return trace, tostring(trace) end
+    return caught_message, trace
 end
 
 local function source_of(fn)
@@ -592,9 +601,10 @@ local function deliver(topic, first, last)
             if type(s) == "function" then
                 delivered = delivered + 1
                 if slice_hook then slice_hook(s) end
+                caught_message = nil
                 local ok, trace = xpcall(s, with_traceback, unpack(mq, first, last))
                 if not ok then
-                    report("subscriber", tostring(topic) .. " -> " .. source_of(s), caught_message, trace)
+                    report("subscriber", tostring(topic) .. " -> " .. source_of(s), caught(trace))
                 end
             else
                 local status = co_status(s)
@@ -891,6 +901,7 @@ local function fire_timer(t, due, now)
     if slice_hook then slice_hook(t) end
     local started = trace_hook and micros()
     local args, ok, trace = t.args, nil, nil
+    caught_message = nil
     if args then
         ok, trace = xpcall(t.fn, with_traceback, unpack(args, 1, args.n))
     else
@@ -898,7 +909,7 @@ local function fire_timer(t, due, now)
     end
     if started then trace_hook("timer", "timer " .. t.id, started, (micros() - started) & MASK) end
     if not ok then
-        report("timer", "timer " .. t.id .. " -> " .. source_of(t.fn), caught_message, trace)
+        report("timer", "timer " .. t.id .. " -> " .. source_of(t.fn), caught(trace))
     end
 end
 
@@ -1095,9 +1106,10 @@ sys.every = require("sys.periodic")(sys, {
     end,
     call = function(fn, ...)
         if slice_hook then slice_hook(fn) end
+        caught_message = nil
         return xpcall(fn, with_traceback, ...)
     end,
-    caught = function() return caught_message end,
+    caught = caught,
     apply_error_policy = apply_error_policy,
     count_overruns = function(n) timer_overruns = timer_overruns + n end,
     name_of = function(kind, fn) return kind .. "@" .. source_of(fn) end,
@@ -1238,6 +1250,7 @@ function sys.run()
     local ok, reason
     local failures = 0
     repeat
+        caught_message = nil
         ok, reason = xpcall(turn, with_traceback)
         if ok then
             failures = 0
@@ -1245,11 +1258,12 @@ function sys.run()
             -- A failed turn (out of memory, say) is reported and the loop goes on; a loop
             -- that fails turn after turn is broken, and spinning would only hide it.
             failures = failures + 1
-            report("runtime", "sys.run", caught_message, reason)
+            local message, trace = caught(reason)
+            report("runtime", "sys.run", message, trace)
             if failures >= MAX_FAILED_TURNS then
                 running = false
                 error("sys.run: " .. failures .. " turns of the loop failed in a row; the last error: "
-                    .. tostring(caught_message), 2)
+                    .. tostring(message), 2)
             end
             reason = nil
         end

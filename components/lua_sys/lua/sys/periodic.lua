@@ -32,7 +32,7 @@ return function(sys, core)
             if ok then
                 handle.failures = 0
             else
-                local verdict, backoff = core.apply_error_policy(handle, core.caught(), trace)
+                local verdict, backoff = core.apply_error_policy(handle, core.caught(trace))
                 if verdict == "stop" then
                     handle.final = "failed"
                     return
