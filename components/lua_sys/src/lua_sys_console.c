@@ -83,14 +83,12 @@ static void output_bytes(const void *data, size_t len)
     s_con.config.io.write(s_con.config.io.ctx, data, len);
 }
 
-static void reply(const char *tag, const char *fmt, ...)
+/* Writes `prefix`, the formatted text and CRLF in one piece, cut to the line buffer. */
+static void send_line(const char *prefix, const char *fmt, va_list ap)
 {
     char line[HEADER_MAX + 64];
-    int n = snprintf(line, sizeof line, "%c%s ", MARKER, tag);
-    va_list ap;
-    va_start(ap, fmt);
+    int n = snprintf(line, sizeof line, "%s", prefix);
     n += vsnprintf(line + n, sizeof line - (size_t)n - 2, fmt, ap);
-    va_end(ap);
     if (n > (int)sizeof line - 3) {
         n = (int)sizeof line - 3;
     }
@@ -100,21 +98,23 @@ static void reply(const char *tag, const char *fmt, ...)
     output_end();
 }
 
+static void reply(const char *tag, const char *fmt, ...)
+{
+    char prefix[TAG_MAX + 3];
+    snprintf(prefix, sizeof prefix, "%c%s ", MARKER, tag);
+    va_list ap;
+    va_start(ap, fmt);
+    send_line(prefix, fmt, ap);
+    va_end(ap);
+}
+
 /* A plain text line, for problems with input that has no tag. */
 static void say(const char *fmt, ...)
 {
-    char line[160];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line - 2, fmt, ap);
+    send_line("", fmt, ap);
     va_end(ap);
-    if (n > (int)sizeof line - 3) {
-        n = (int)sizeof line - 3;
-    }
-    memcpy(line + n, "\r\n", 2);
-    output_begin();
-    output_bytes(line, (size_t)n + 2);
-    output_end();
 }
 
 /* ---- CRC-32 (IEEE 802.3, as zlib) ---------------------------------------- */
