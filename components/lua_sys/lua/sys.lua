@@ -614,11 +614,7 @@ local function deliver(topic, first, last)
                         waiting_on[s] = nil
                         list[i], list.holes = false, true
                     end
-                    local entry = tasks[s]
-                    if entry then
-                        tasks[s] = false
-                        drop_entry(entry)
-                    end
+                    cancel_wake(s)
                     resume(s, topic, unpack(mq, first, last))
                 elseif status == "dead" or cancelled[s] then
                     remove_at(topic, list, i)
