@@ -25,6 +25,15 @@ SANITIZER_REPORTS = ("Sanitizer", "runtime error:")
 CASE_TIMEOUT_S = 120
 
 
+def run_on_simulator(tmp_path: Path, source: str, **options) -> tuple[Simulator, object]:
+    """Runs Lua `source` as tmp_path/main.lua on a capturing simulator; returns the
+    simulator and its RunResult."""
+    script = tmp_path / "main.lua"
+    script.write_text(source)
+    sim = Simulator(capture=True, output=lambda _: None, **options)
+    return sim, sim.run_file(script)
+
+
 def native_binary(build: str = "native") -> Path:
     """build/<build>/luasys-native, or the file named by LUASYS_<BUILD> (LUASYS_NATIVE,
     LUASYS_NATIVE_ASAN, LUASYS_NATIVE_LUA32); skips (or fails, in CI) when it is not built."""

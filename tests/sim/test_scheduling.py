@@ -8,16 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from host_sim import Simulator
+from backends import run_on_simulator as run
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def run(tmp_path: Path, source: str, **options):
-    script = tmp_path / "main.lua"
-    script.write_text(source)
-    sim = Simulator(capture=True, output=lambda _: None, **options)
-    return sim, sim.run_file(script)
 
 
 def test_a_fixed_rate_job_does_not_drift_over_a_million_ticks(tmp_path):

@@ -4,18 +4,11 @@ Lua versions, run endings. (The runtime's semantics are in tests/conformance.)""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 
+from backends import run_on_simulator as run
 from host_sim import LUA_VERSIONS, Simulator
-
-
-def run(tmp_path: Path, source: str, **options):
-    script = tmp_path / "main.lua"
-    script.write_text(source)
-    sim = Simulator(capture=True, output=lambda _: None, **options)
-    return sim, sim.run_file(script)
 
 
 def test_injected_messages_arrive_at_their_virtual_time(tmp_path):
