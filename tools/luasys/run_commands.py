@@ -24,7 +24,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     p = commands.add_parser("describe", help="show the device's tasks, timers and counters",
                             description="Print what the running Lua runtime is doing: version, clock, "
-                                        "heap, and sys.describe() or sys.stats().")
+                                        "heap, sys.stats() and the sys.describe() table.")
     connection.add_arguments(p)
     p.set_defaults(run=describe)
 
