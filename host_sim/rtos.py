@@ -14,7 +14,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Protocol
 
 from .messages import (ARGS_MAX, DEFAULT_CAPACITY, NAME_MAX, STRING_BYTES_MAX, Message, MessageError,
                        MessageQueue, shown, validate)
@@ -61,6 +61,17 @@ class Clock:
             self._virtual_now = t
 
 
+class StepGate(Protocol):
+    """A host that steps a virtual-time run (host_sim/session.py): the loop may run up
+    to `horizon` ms; at that point, or at every turn while `watch_turns` is set, it
+    hands control to the host with `pause` and goes on when `pause` returns."""
+
+    horizon: int
+    watch_turns: bool
+
+    def pause(self, reason: str) -> None: ...
+
+
 @dataclass
 class _Timer:
     period: int
@@ -95,6 +106,7 @@ class RtosBackend:
         self._stop_requested = False
         self.reboot_requested = False
         self.end_reason: str | None = None
+        self.gate: StepGate | None = None  # set before the run, in virtual time only
 
     # -- host side (any thread) -------------------------------------------------------
 
@@ -138,6 +150,9 @@ class RtosBackend:
         timeout = _integer("rtos.receive", 1, "timeout", timeout, INF_TIMEOUT, 2**53,
                            "an integer >= 0 or rtos.INF_TIMEOUT")
         self._sample_memory()
+        gate = self.gate
+        if gate is not None and gate.watch_turns:
+            gate.pause("turn")
         deadline = None if timeout == INF_TIMEOUT else self.clock.now() + timeout
         while True:
             now = self.clock.now()
@@ -154,6 +169,12 @@ class RtosBackend:
                 return (self._lua_time(now),)
             wake = min((t for t in (deadline, self._next_event_time(), self.until_ms) if t is not None),
                        default=None)
+            if gate is not None and (wake is None or wake > gate.horizon):
+                # Nothing more can happen before the horizon: time passes up to it, and
+                # the host takes over (it may post, look, and move the horizon on).
+                self.clock.advance_to(gate.horizon)
+                gate.pause("horizon")
+                continue
             if wake is None and self._sources == 0:
                 return self._end("idle")
             if self.clock.virtual and wake is not None:
