@@ -139,10 +139,10 @@ T.case("a run longer than the interval skips ticks, counted as overruns, never i
     end)
     sys.run()
     T.eq(#starts, 4)
+    -- Skipped ticks are counted, not run back to back: a burst would leave them at 0.
+    -- The exact start times are checked on the virtual clock (timing.lua); in real time a
+    -- late run may legitimately start close to the next tick.
     T.ok(job:stats().overruns >= 3, "overruns " .. job:stats().overruns)
-    for i = 2, #starts do
-        T.ok(sys.ticksDiff(starts[i], starts[i - 1]) >= 5, "runs " .. i - 1 .. " and " .. i .. " too close")
-    end
     T.eq(sys.stats().timer_overruns, job:stats().overruns)
 end)
 

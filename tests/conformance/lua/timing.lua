@@ -67,3 +67,16 @@ T.case("the run ends when nothing is left, at the last deadline", function()
     T.eq(sys.run(), "idle")
     T.eq(elapsed(), 5000)
 end)
+
+T.case("a rate job's long run skips the ticks it covers and resumes on the next tick", function()
+    local stamps = {}
+    local job
+    job = sys.every(10, function()
+        stamps[#stamps + 1] = elapsed()
+        if #stamps == 2 then sys.wait(35) end
+        if #stamps == 4 then job:cancel() end
+    end)
+    sys.run()
+    T.eq(stamps, { 10, 20, 60, 70 })
+    T.eq(job:stats().overruns, 3)
+end)
