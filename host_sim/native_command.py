@@ -4,15 +4,14 @@ same tools and device tests reach it as they reach a board or the simulator."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-from host_sim.console.pty_port import PtyPort
-from host_sim.console.serial_device import native_session, serve_forever
+from luasys.native_binary import BUILD_HINT, native_binary
 
-from .transport import NATIVE_BINARY
+from .console.pty_port import PtyPort
+from .console.serial_device import native_session, serve_forever
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -23,8 +22,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--serial", action="store_true", required=True, help="serve on a pty (the only mode)")
     p.add_argument("--fs", metavar="DIR",
                    help="the directory standing in for the device's filesystem (default: a new temporary one)")
-    p.add_argument("--binary", default=os.environ.get("LUASYS_NATIVE", str(NATIVE_BINARY)),
-                   help="the native executable (default build/native/luasys-native, env LUASYS_NATIVE)")
+    p.add_argument("--binary", default=str(native_binary()),
+                   help="the native executable (default: env LUASYS_NATIVE, the installed package's, "
+                        "or build/native/luasys-native)")
     p.add_argument("--safe-mode-boots", type=int, metavar="N", help="safe mode after N failed starts (default 3)")
     p.add_argument("--safe-mode-grace", type=int, metavar="MS", help="safe mode grace period (default 5000)")
     p.set_defaults(run=run)
@@ -32,8 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if not Path(args.binary).is_file():
-        print(f"luasys native: {args.binary} not found; build it: cmake -S host_sim/native -B build/native "
-              "&& cmake --build build/native", file=sys.stderr)
+        print(f"luasys native: {args.binary} not found; build it: {BUILD_HINT}", file=sys.stderr)
         return 2
     fs = Path(args.fs or tempfile.mkdtemp(prefix="luasys-fs-")).resolve()
     fs.mkdir(parents=True, exist_ok=True)

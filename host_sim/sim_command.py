@@ -7,10 +7,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from host_sim import LUA_VERSIONS, Simulator
-from host_sim.console.files import FileStore
-from host_sim.console.pty_port import PtyPort
-from host_sim.console.serial_device import serve_forever, simulator_session
+from .console.files import FileStore
+from .console.pty_port import PtyPort
+from .console.serial_device import serve_forever, simulator_session
+from .simulator import LUA_VERSIONS, Simulator
 
 
 def register(commands: argparse._SubParsersAction) -> None:

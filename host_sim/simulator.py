@@ -13,13 +13,19 @@ import lupa.lua53
 import lupa.lua54
 import lupa.lua55
 
+import luasys
+
 from .messages import DEFAULT_CAPACITY
 from .rtos import DEFAULT_TIMER_MAX, RtosBackend
 from .trace import ChromeTrace
 
-VERSION = "0.1.0"
-RUNTIME_DIR = Path(__file__).resolve().parent.parent / "components" / "lua_sys" / "lua"
-HOST_LUA = Path(__file__).resolve().parent / "lua" / "host.lua"
+VERSION = luasys.__version__
+HERE = Path(__file__).resolve().parent
+# The Lua runtime: components/lua_sys/lua, copied into an installed package as
+# host_sim/runtime (setup.py), found in the checkout otherwise.
+RUNTIME_DIR = next(path for path in (HERE / "runtime", HERE.parent / "components" / "lua_sys" / "lua")
+                   if path.is_dir())
+HOST_LUA = HERE / "lua" / "host.lua"
 # lupa counts allocations only under a cap; an unreachable one keeps meminfo exact.
 _UNCAPPED = 1 << 40
 LUA_VERSIONS = {"5.3": lupa.lua53, "5.4": lupa.lua54, "5.5": lupa.lua55}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .protocol import ProtocolError, check_path
+from luasys.protocol import ProtocolError, check_path
 
 PART_SUFFIX = ".part"
 

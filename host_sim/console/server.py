@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
-from . import protocol as p
+from luasys import protocol as p
 from .files import FileStore
 
 DESCRIBE_SOURCE = 'return require("console").describe()'

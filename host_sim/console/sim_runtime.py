@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from ..simulator import VERSION, Simulator
-from . import protocol as p
+from luasys import protocol as p
 from .safe_mode import SafeMode, banner_line
 from .server import Output
 

@@ -1,13 +1,13 @@
 """The console protocol spoken through a pytest-embedded `dut`, so the device tests
 run unchanged on a board (esp/idf services), ESP-IDF's linux target and the PC
-devices. Framing comes from the one implementation, host_sim.console.protocol."""
+devices. Framing comes from the one implementation, luasys.protocol."""
 
 from __future__ import annotations
 
 import re
 from itertools import count
 
-from host_sim.console import protocol as p
+from luasys import protocol as p
 
 TIMEOUT_S = 10
 

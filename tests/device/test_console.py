@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from host_sim.console import protocol as p
+from luasys import protocol as p
 
 IDLE_LOOP = "print('loop running')\nsys.run()\n"
 

@@ -1,5 +1,5 @@
 """Fuzz target for the Python side of the console protocol (docs/fuzzing.md):
-host_sim/console/protocol.py's parsers and the client's reply/payload reading
+tools/luasys/protocol.py's parsers and the client's reply/payload reading
 (tools/luasys/console_client.py), fed arbitrary bytes.
 
 Allowed outcomes: a result, or the documented errors: ProtocolError from the parsers;
@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tools")]
 
-from host_sim.console import protocol as p  # noqa: E402
+from luasys import protocol as p  # noqa: E402
 from luasys.console_client import ConsoleClient, ConsoleError  # noqa: E402
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from host_sim.console import protocol as p
+from luasys import protocol as p
 
 
 @pytest.mark.parametrize("line", [

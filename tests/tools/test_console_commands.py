@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import serial
 
-from host_sim.console import protocol as p
+from luasys import protocol as p
 from luasys.cli import main
 
 

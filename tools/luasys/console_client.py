@@ -8,7 +8,7 @@ import time
 from itertools import count
 from typing import Callable
 
-from host_sim.console import protocol as p
+from . import protocol as p
 
 from .transport import Transport
 

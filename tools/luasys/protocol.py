@@ -1,5 +1,5 @@
-"""The console protocol's framing (docs/console-protocol.md), shared by the simulated
-device (host_sim.console.server) and every client (tools/luasys, tests/device).
+"""The console protocol's framing (docs/console-protocol.md), shared by every client (the
+luasys commands, tests/device) and the simulated device (host_sim.console.server).
 
 A frame header is one line that starts with MARKER; everything else on the wire is
 ordinary text: REPL lines from the host, program output from the device. Payloads

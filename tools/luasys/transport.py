@@ -8,13 +8,11 @@ import queue
 import shlex
 import subprocess
 import threading
-from pathlib import Path
 from typing import Protocol
 
 import serial
 
-REPO = Path(__file__).resolve().parent.parent.parent
-NATIVE_BINARY = REPO / "build" / "native" / "luasys-native"
+from .native_binary import native_binary
 
 
 class Transport(Protocol):
@@ -76,8 +74,7 @@ def open_transport(port: str, baud: int = 115200, fs: str = "fs") -> Transport:
     filesystem; `exec:COMMAND` runs any command that speaks the console on stdio;
     anything else is a serial port (a pty from `luasys sim --serial` included)."""
     if port == "native":
-        binary = os.environ.get("LUASYS_NATIVE", str(NATIVE_BINARY))
-        return ProcessTransport([binary, "--console", "--fs", fs])
+        return ProcessTransport([str(native_binary()), "--console", "--fs", fs])
     if port.startswith("exec:"):
         return ProcessTransport(shlex.split(port[len("exec:"):]))
     return SerialTransport(port, baud)
