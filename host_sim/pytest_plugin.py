@@ -14,7 +14,7 @@ from typing import Callable
 
 import pytest
 
-from host_sim.session import TAIL_LINES, SimSession
+from .session import TAIL_LINES, SimSession
 
 SESSIONS = pytest.StashKey[list]()
 SIM_MARKER = "luasys_sim"
