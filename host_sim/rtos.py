@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -26,6 +27,13 @@ INF_TIMEOUT = -1
 CLOCK_MASK = 0x7FFFFFFF
 DEFAULT_TIMER_MAX = 64
 TIMER_ID_MAX = 2**31 - 1
+# The PC builds (simulator, native, ESP-IDF linux target) call themselves "PC", as
+# LuatOS's PC simulator does.
+BSP = b"PC"
+MEMINFO_KINDS = (b"lua", b"sys", b"psram")
+PATH_NEED = "must be a path template with exactly one %s and no ';' or '?'"
+STANDY_ERROR = ("rtos.standy: not supported: LuaSys does not put the chip to sleep from Lua "
+                "(LuatOS deprecates rtos.standy too); use ESP-IDF's sleep functions from C")
 
 
 class RtosError(ValueError):
@@ -40,6 +48,35 @@ def _integer(fname: str, position: int, name: str, value: object, low: int, high
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise RtosError(f"{fname}: argument #{position} '{name}' must be {requirement} (got {shown(value)})")
     return value
+
+
+def _host_memory() -> tuple[int, int]:
+    """The host's (total, available) memory in bytes, as the native build reads it."""
+    page = os.sysconf("SC_PAGESIZE")
+    return os.sysconf("SC_PHYS_PAGES") * page, os.sysconf("SC_AVPHYS_PAGES") * page
+
+
+def _template_entry(template: object) -> str | None:
+    """LuatOS's search-path template ("/sd/%s.lua", "%%" a literal %) as a package.path
+    entry ("/sd/?.lua;"), or None if it is not a valid template."""
+    if not isinstance(template, bytes):
+        return None
+    text = template.decode("latin-1")
+    entry, holes, i = [], 0, 0
+    while i < len(text):
+        c = text[i]
+        if c in ";?\0":
+            return None
+        if c == "%":
+            i += 1
+            c = text[i] if i < len(text) else ""
+            if c == "s":
+                holes, c = holes + 1, "?"
+            elif c != "%":
+                return None
+        entry.append(c)
+        i += 1
+    return "".join(entry) + ";" if holes == 1 else None
 
 
 class Clock:
@@ -86,7 +123,8 @@ class RtosBackend:
     def __init__(self, *, virtual_time: bool = True, queue_capacity: int = DEFAULT_CAPACITY,
                  timer_max: int = DEFAULT_TIMER_MAX, until_ms: int | None = None,
                  clock_start_ms: int = 0,
-                 memory: Callable[[], tuple[int, int]] | None = None) -> None:
+                 memory: Callable[[], tuple[int, int]] | None = None,
+                 build_date: bytes = b"", fixed_search_path: bytes = b"") -> None:
         if not 0 <= clock_start_ms <= CLOCK_MASK:
             raise ValueError(f"clock_start_ms must be 0..{CLOCK_MASK} (got {clock_start_ms})")
         self.clock = Clock(virtual_time)
@@ -96,6 +134,12 @@ class RtosBackend:
         self.until_ms = until_ms
         self._memory = memory or (lambda: (0, 0))
         self.memory_peak = 0
+        self.sys_memory_peak = 0
+        self.build_date_text = build_date
+        # Where setPaths' entries go: after the runtime's own entries, which the device
+        # finds first through its embedded searcher.
+        self.fixed_search_path = fixed_search_path
+        self._search_base: bytes | None = None
         self._order = itertools.count()
         self._injections: list[tuple[int, int, Message]] = []
         self._timers: dict[int, _Timer] = {}
@@ -184,20 +228,24 @@ class RtosBackend:
                 if len(self.queue) == 0 and not self._stop_requested:
                     self.queue.arrived.wait(None if wake is None else max(0.0, (wake - now) / 1000))
 
-    def timer_start(self, timer_id: object, ms: object, repeat: object = None) -> bool:
+    def timer_start(self, timer_id: object, ms: object, repeat: object = None) -> int:
+        """1 when the timer runs, 0 when it cannot (ms outside 1..2^31-1, no free slot),
+        as in LuatOS; arguments of the wrong type raise."""
         fname = "rtos.timer_start"
         timer_id = _integer(fname, 1, "id", timer_id, 1, TIMER_ID_MAX, f"an integer 1..{TIMER_ID_MAX}")
-        ms = _integer(fname, 2, "ms", ms, 1, 2**31 - 1, "an integer >= 1")
+        ms = _integer(fname, 2, "ms", ms, -math.inf, math.inf, "an integer")
         repeat = 0 if repeat is None else _integer(fname, 3, "repeat", repeat, -1, 2**31 - 1,
                                                    "an integer >= -1")
+        if not 1 <= ms <= 2**31 - 1:
+            return 0
         if timer_id not in self._timers and len(self._timers) >= self.timer_max:
-            raise RtosError(f"{fname}: no free timer slot ({self.timer_max} in use)")
+            return 0
         generation = next(self._generations)
         due = self.clock.now() + ms
         self._timers[timer_id] = _Timer(ms, 1 if repeat == 0 else repeat, generation, due)
         self._live_generation[timer_id] = generation
         heapq.heappush(self._timer_due, (due, next(self._order), timer_id, generation))
-        return True
+        return 1
 
     def timer_stop(self, timer_id: object) -> bool:
         timer_id = _integer("rtos.timer_stop", 1, "id", timer_id, 1, TIMER_ID_MAX,
@@ -221,11 +269,60 @@ class RtosBackend:
     def meminfo(self, kind: object = b"lua") -> tuple[int, int, int]:
         if kind is None:
             kind = b"lua"
-        if kind != b"lua":
-            raise RtosError(f'rtos.meminfo: argument #1 \'kind\' must be "lua" (got {shown(kind)})')
-        total, used = self._memory()
+        if kind not in MEMINFO_KINDS:
+            raise RtosError(f'rtos.meminfo: argument #1 \'kind\' must be "lua", "sys" or "psram" (got {shown(kind)})')
+        if kind == b"psram":
+            return 0, 0, 0
+        host_total, available = _host_memory()
+        if kind == b"sys":
+            used = max(0, host_total - available)
+            self.sys_memory_peak = max(self.sys_memory_peak, used)
+            return host_total, used, self.sys_memory_peak
+        cap, used = self._memory()
         self.memory_peak = max(self.memory_peak, used)
-        return total, used, self.memory_peak
+        # Uncapped, the Lua heap may grow by whatever the host has free.
+        return cap or used + available, used, self.memory_peak
+
+    @staticmethod
+    def bsp() -> bytes:
+        return BSP
+
+    def build_date(self) -> bytes:
+        return self.build_date_text
+
+    @staticmethod
+    def auto_collect_mem(period: object = None, warning: object = None, force: object = None) -> None:
+        """LuatOS's idle-time collection thresholds, checked and accepted; Lua collects
+        by itself (docs/rtos-contract.md)."""
+        fname = "rtos.autoCollectMem"
+        if period is not None:
+            _integer(fname, 1, "period", period, 0, 60000, "an integer 0..60000")
+        warning = 80 if warning is None else _integer(fname, 2, "warning_level", warning, 50, 95,
+                                                      "an integer 50..95")
+        force = 90 if force is None else _integer(fname, 3, "force_level", force, 50, 95, "an integer 50..95")
+        if force <= warning:
+            raise RtosError(f"{fname}: argument #3 'force_level' must be above warning_level (got {shown(force)})")
+
+    def set_paths(self, current: bytes, *templates: object) -> bytes:
+        """rtos.setPaths: returns the new package.path (the templates, nil ones skipped,
+        before the search path in effect at the first call; the runtime stays first)."""
+        if self._search_base is None:
+            self._search_base = current
+        entries = []
+        for position, template in enumerate(templates, 1):
+            if template is None:
+                continue
+            entry = _template_entry(template)
+            if entry is None:
+                raise RtosError(f"rtos.setPaths: argument #{position} 'path' {PATH_NEED} (got {shown(template)})")
+            entries.append(entry)
+        fixed, base = self.fixed_search_path, self._search_base
+        rest = base[len(fixed):] if base.startswith(fixed) else base
+        return (fixed.decode("latin-1") + "".join(entries)).encode("latin-1") + rest
+
+    @staticmethod
+    def standy(*_args: object) -> None:
+        raise RtosError(STANDY_ERROR)
 
     def reboot(self) -> None:
         self.reboot_requested = True

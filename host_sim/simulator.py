@@ -56,6 +56,15 @@ end
 """
 
 
+def runtime_build_date() -> bytes:
+    """rtos.buildDate() of the simulator, whose "firmware" is the runtime's Lua files:
+    the day the newest of them was written, in C's __DATE__ form ("Nov  9 2026")."""
+    newest = max(path.stat().st_mtime for path in RUNTIME_DIR.rglob("*.lua"))
+    day = time.gmtime(newest)
+    month = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()[day.tm_mon - 1]
+    return f"{month} {day.tm_mday:2d} {day.tm_year}".encode()
+
+
 class ConsoleLink(Protocol):
     """The console's side of rtos.console_read/console_reply (docs/rtos-contract.md)."""
 
@@ -115,7 +124,8 @@ class Simulator:
         self.backend = RtosBackend(
             virtual_time=virtual_time, queue_capacity=queue_capacity, timer_max=timer_max,
             until_ms=None if until_s is None else round(until_s * 1000), clock_start_ms=clock_start_ms,
-            memory=lambda: (self.memory_limit, self.lua.get_memory_used()))
+            memory=lambda: (self.memory_limit, self.lua.get_memory_used()),
+            build_date=runtime_build_date())
         self.timestamps = timestamps
         self._output = output or self._to_stdout
         self.captured: list[str] | None = [] if capture else None
@@ -156,7 +166,9 @@ class Simulator:
         here, runtime = script.parent, RUNTIME_DIR
         # The runtime's modules come first, as on the device, where they are embedded in
         # the firmware and found before the filesystem: a script cannot shadow `sys`.
-        g.package.path = (f"{runtime}/?.lua;{runtime}/?/init.lua;{here}/?.lua;{here}/?/init.lua").encode()
+        runtime_path = f"{runtime}/?.lua;{runtime}/?/init.lua;".encode()
+        g.package.path = runtime_path + f"{here}/?.lua;{here}/?/init.lua".encode()
+        self.backend.fixed_search_path = runtime_path
         g.package.cpath = b""
         constants = self.lua.table_from(
             {k.encode(): v for k, v in RtosBackend.constants(self.backend.queue.capacity,

@@ -32,6 +32,17 @@ rtos.timer_stop = forward(backend.timer_stop)
 rtos.post = forward(backend.rtos_post)
 rtos.meminfo = forward(backend.meminfo)
 rtos.reboot = forward(backend.reboot)
+rtos.bsp = forward(backend.bsp)
+rtos.buildDate = forward(backend.build_date)
+rtos.standy = forward(backend.standy)
+function rtos.nop() end
+
+-- These return nothing, as their C versions do (a Python None would be one nil).
+local py_auto_collect_mem = backend.auto_collect_mem
+function rtos.autoCollectMem(...) py_auto_collect_mem(...) end
+
+local py_set_paths = backend.set_paths
+function rtos.setPaths(...) package.path = py_set_paths(package.path, ...) end
 
 if virtual_time then
     function rtos.millis() return now end
@@ -46,7 +57,15 @@ function rtos.queue_stats()
              posted = posted, received = received, dropped = dropped }
 end
 
-function rtos.version() return constants.VERSION end
+-- rtos.version(true) adds, as LuatOS does, the firmware's type number (0: LuaSys has
+-- none) and how many bits Lua's integers have.
+local INTEGER_BITS = string.packsize("j") * 8
+function rtos.version(more)
+    if more == true then return constants.VERSION, 0, INTEGER_BITS end
+    return constants.VERSION
+end
+
+function rtos.firmware() return constants.VERSION .. "_" .. rtos.bsp() end
 
 _G.rtos = rtos
 

@@ -14,6 +14,7 @@
 #include "lua_sys.h"
 #include "lua_sys_console_lua.h"
 #include "luat_msgbus.h"
+#include "luat_platform.h"
 #include "luat_runtime.h"
 #include "luat_ticks.h"
 #include "luat_timer.h"
@@ -181,14 +182,16 @@ static int rtos_receive(lua_State *L)
 
 /* ---- timers ----------------------------------------------------------- */
 
+/* As in LuatOS: 1 when the timer runs, 0 when it cannot (ms outside 1..2^31-1, no
+ * free slot, FreeRTOS refused it); LuatOS's own sys.lua tests `== 1`. Arguments of
+ * the wrong type raise, as luaL_checkinteger does there. */
 static int rtos_timer_start(lua_State *L)
 {
     uint32_t id = check_timer_id(L, "timer_start");
     lua_Integer ms;
-    if (!to_integer(L, 2, &ms) || ms < 1) {
-        arg_error(L, "timer_start", 2, "ms", "must be an integer >= 1");
+    if (!to_integer(L, 2, &ms)) {
+        arg_error(L, "timer_start", 2, "ms", "must be an integer");
     }
-    check_range(L, "timer_start", 2, "ms", 1, RTOS_INT_MAX, "must be an integer <= 2147483647");
     lua_Integer repeat = 0;
     if (!lua_isnoneornil(L, 3)) {
         repeat = check_range(L, "timer_start", 3, "repeat", -1, RTOS_INT_MAX,
@@ -196,17 +199,10 @@ static int rtos_timer_start(lua_State *L)
     }
     /* repeat: 0 fires once, -1 forever, N fires N times in all. */
     int32_t count = repeat == 0 ? 1 : (int32_t)repeat;
-    switch (luat_timer_start(id, (uint32_t)ms, count)) {
-    case ESP_OK:
-        lua_pushboolean(L, 1);
-        return 1;
-    case ESP_ERR_NO_MEM:
-        return luaL_error(L, "rtos.timer_start: no free timer slot (rtos.TIMER_MAX = %d)",
-                          CONFIG_LUA_SYS_TIMER_COUNT);
-    default:
-        return luaL_error(L, "rtos.timer_start: FreeRTOS refused timer %d (out of memory, or "
-                          "the timer command queue stayed full)", (int)id);
-    }
+    bool started = ms >= 1 && ms <= RTOS_INT_MAX &&
+                   luat_timer_start(id, (uint32_t)ms, count) == ESP_OK;
+    lua_pushinteger(L, started ? 1 : 0);
+    return 1;
 }
 
 static int rtos_timer_stop(lua_State *L)
@@ -309,30 +305,176 @@ static int rtos_micros(lua_State *L)
     return 1;
 }
 
-static int rtos_meminfo(lua_State *L)
+static int push_mem(lua_State *L, luat_platform_mem_t m)
 {
-    if (!lua_isnoneornil(L, 1)) {
-        const char *kind = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : NULL;
-        if (kind == NULL || strcmp(kind, "lua") != 0) {
-            arg_error(L, "meminfo", 1, "kind", "must be \"lua\"");
-        }
-    }
-    const luat_alloc_t *a = luat_runtime_alloc();
-    push_int64(L, (int64_t)a->cap);
-    push_int64(L, (int64_t)a->used);
-    push_int64(L, (int64_t)a->max_used);
+    push_int64(L, (int64_t)m.total);
+    push_int64(L, (int64_t)m.used);
+    push_int64(L, (int64_t)m.max_used);
     return 3;
 }
 
+/* The Lua heap: its cap, or when uncapped what it holds plus what it could still get. */
+static luat_platform_mem_t lua_heap(void)
+{
+    const luat_alloc_t *a = luat_runtime_alloc();
+    uint64_t total = a->cap != 0 ? a->cap : a->used + luat_platform_free_bytes();
+    return (luat_platform_mem_t){ .total = total, .used = a->used, .max_used = a->max_used };
+}
+
+static int rtos_meminfo(lua_State *L)
+{
+    const char *kind = "lua";
+    if (!lua_isnoneornil(L, 1)) {
+        kind = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : "";
+    }
+    if (strcmp(kind, "lua") == 0) {
+        return push_mem(L, lua_heap());
+    }
+    if (strcmp(kind, "sys") == 0) {
+        return push_mem(L, luat_platform_sys_heap());
+    }
+    if (strcmp(kind, "psram") == 0) {
+        return push_mem(L, luat_platform_psram());
+    }
+    return arg_error(L, "meminfo", 1, "kind", "must be \"lua\", \"sys\" or \"psram\"");
+}
+
+/* rtos.version(true) adds, as LuatOS does, the firmware's type number (0: LuaSys
+ * has none) and how many bits Lua's integers have. */
 static int rtos_version(lua_State *L)
 {
     lua_pushliteral(L, LUA_SYS_VERSION);
+    if (lua_type(L, 1) != LUA_TBOOLEAN || !lua_toboolean(L, 1)) {
+        return 1;
+    }
+    lua_pushinteger(L, 0);
+    lua_pushinteger(L, (lua_Integer)(sizeof(lua_Integer) * 8));
+    return 3;
+}
+
+static int rtos_bsp(lua_State *L)
+{
+    lua_pushstring(L, luat_platform_bsp());
     return 1;
+}
+
+static int rtos_build_date(lua_State *L)
+{
+    lua_pushstring(L, luat_platform_build_date());
+    return 1;
+}
+
+/* LuatOS's shape, "<product>_<version>_<bsp>": "LuaSys-0.1.0_ESP32C3". */
+static int rtos_firmware(lua_State *L)
+{
+    lua_pushfstring(L, "%s_%s", LUA_SYS_VERSION, luat_platform_bsp());
+    return 1;
+}
+
+static int rtos_nop(lua_State *L)
+{
+    (void)L;
+    return 0;
+}
+
+/* LuatOS's idle-time collection thresholds, checked and accepted. LuaSys leaves
+ * collecting to Lua, whose allocator runs a full emergency collection before any
+ * allocation fails (docs/rtos-contract.md). */
+static int rtos_auto_collect_mem(lua_State *L)
+{
+    if (!lua_isnoneornil(L, 1)) {
+        check_range(L, "autoCollectMem", 1, "period", 0, 60000, "must be an integer 0..60000");
+    }
+    lua_Integer warning = 80, force = 90;
+    if (!lua_isnoneornil(L, 2)) {
+        warning = check_range(L, "autoCollectMem", 2, "warning_level", 50, 95,
+                              "must be an integer 50..95");
+    }
+    if (!lua_isnoneornil(L, 3)) {
+        force = check_range(L, "autoCollectMem", 3, "force_level", 50, 95,
+                            "must be an integer 50..95");
+    }
+    if (force <= warning) {
+        return luaL_error(L, "rtos.autoCollectMem: argument #3 'force_level' must be above "
+                             "warning_level (got %d)", (int)force);
+    }
+    return 0;
+}
+
+/* ---- setPaths ------------------------------------------------------------ */
+
+#define SEARCH_BASE_KEY "luasys.search_base"
+#define PATH_NEED "must be a path template with exactly one %s and no ';' or '?'"
+
+/* Adds LuatOS's template `t` ("/sd/%s.lua", "%%" a literal %) to the buffer as a
+ * package.path entry ("/sd/?.lua;"); false if it is not a valid template. */
+static bool add_template(luaL_Buffer *b, const char *t, size_t len)
+{
+    int holes = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = t[i];
+        if (c == ';' || c == '?' || c == '\0') {
+            return false;
+        }
+        if (c == '%') {
+            c = ++i < len ? t[i] : '\0';
+            if (c == 's') {
+                holes++;
+                c = '?';
+            } else if (c != '%') {
+                return false;
+            }
+        }
+        luaL_addchar(b, c);
+    }
+    luaL_addchar(b, ';');
+    return holes == 1;
+}
+
+/* The templates (nil ones skipped) go before the script search path that was in
+ * effect at the first call; each call replaces the previous call's templates.
+ * The embedded runtime is found first regardless (luat_embed.c). */
+static int rtos_set_paths(lua_State *L)
+{
+    int n = lua_gettop(L);
+    lua_getglobal(L, "package");
+    int package = lua_gettop(L);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, SEARCH_BASE_KEY) != LUA_TSTRING) {
+        lua_pop(L, 1);
+        lua_getfield(L, package, "path");
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, SEARCH_BASE_KEY);
+    }
+    int base = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        if (lua_isnil(L, i)) {
+            continue;
+        }
+        size_t len;
+        const char *t = lua_type(L, i) == LUA_TSTRING ? lua_tolstring(L, i, &len) : NULL;
+        if (t == NULL || !add_template(&b, t, len)) {
+            return arg_error(L, "setPaths", i, "path", PATH_NEED);
+        }
+    }
+    lua_pushvalue(L, base);
+    luaL_addvalue(&b);
+    luaL_pushresult(&b);
+    lua_setfield(L, package, "path");
+    return 0;
+}
+
+static int rtos_standy(lua_State *L)
+{
+    return luaL_error(L, "rtos.standy: not supported: LuaSys does not put the chip to sleep "
+                         "from Lua (LuatOS deprecates rtos.standy too); use ESP-IDF's sleep "
+                         "functions from C");
 }
 
 static int rtos_reboot(lua_State *L)
 {
-    (void)L;
+    (void)L; /* LuatOS's optional reason code has no meaning for esp_restart() */
     esp_restart();
 }
 
@@ -349,6 +491,13 @@ int luaopen_rtos(lua_State *L)
         { "meminfo", rtos_meminfo },
         { "version", rtos_version },
         { "reboot", rtos_reboot },
+        { "bsp", rtos_bsp },
+        { "buildDate", rtos_build_date },
+        { "firmware", rtos_firmware },
+        { "nop", rtos_nop },
+        { "autoCollectMem", rtos_auto_collect_mem },
+        { "setPaths", rtos_set_paths },
+        { "standy", rtos_standy },
         { "console_read", lua_sys_console_lua_read },
         { "console_reply", lua_sys_console_lua_reply },
         { NULL, NULL },

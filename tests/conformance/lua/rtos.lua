@@ -59,8 +59,8 @@ end)
 T.case("rtos timers arrive as RTOS_TIMER messages with the firings left", function()
     local got = {}
     sys.subscribe("RTOS_TIMER", function(id, remaining) got[#got + 1] = id .. ":" .. remaining end)
-    T.eq(rtos.timer_start(7, 5, 3), true)
-    T.eq(rtos.timer_start(8, 30), true)
+    T.eq(rtos.timer_start(7, 5, 3), 1)
+    T.eq(rtos.timer_start(8, 30), 1)
     sys.run()
     T.eq(got, { "7:2", "7:1", "7:0", "8:0" })
 end)
@@ -87,22 +87,38 @@ T.case("restarting an active timer id replaces it", function()
     T.eq(got, 1)
 end)
 
-T.case("rtos timer slots are limited and a failed start is an error", function()
-    for id = 1, rtos.TIMER_MAX do rtos.timer_start(id, 1000000) end
-    T.raises("rtos.timer_start: no free timer slot", rtos.timer_start, rtos.TIMER_MAX + 1, 10)
+-- LuatOS's sys.lua starts its timers with `if 1 ~= rtos.timer_start(...)`: the result
+-- is the number 1 or 0, and a start that cannot be honoured is a 0, never an error.
+T.case("rtos timer slots are limited and a start that fails returns 0", function()
+    for id = 1, rtos.TIMER_MAX do T.eq(rtos.timer_start(id, 1000000), 1) end
+    T.eq(rtos.timer_start(rtos.TIMER_MAX + 1, 10), 0)
+    T.eq(rtos.timer_start(1, 1000), 1, "restarting an active id needs no new slot")
     for id = 1, rtos.TIMER_MAX do T.eq(rtos.timer_stop(id), true) end
+    T.eq(rtos.timer_stop(rtos.TIMER_MAX + 1), false, "the refused start left no timer")
     sys.run()
+end)
+
+T.case("timer_start with ms 0, negative or past 2^31-1 returns 0 and starts nothing", function()
+    local fired = 0
+    sys.subscribe("RTOS_TIMER", function() fired = fired + 1 end)
+    T.eq(rtos.timer_start(1, 0), 0)
+    T.eq(rtos.timer_start(2, -5), 0)
+    T.eq(rtos.timer_start(3, 0x80000000), 0)
+    T.eq({ rtos.timer_stop(1), rtos.timer_stop(2), rtos.timer_stop(3) }, { false, false, false })
+    sys.run()
+    T.eq(fired, 0)
 end)
 
 T.case("rtos argument errors name the function and the argument", function()
     T.raises("rtos.timer_start: argument #1 'id' must be an integer 1..2147483647 (got 0)", rtos.timer_start, 0, 10)
-    T.raises("rtos.timer_start: argument #2 'ms' must be an integer >= 1 (got -5)", rtos.timer_start, 1, -5)
-    T.raises("rtos.timer_start: argument #2 'ms' must be an integer >= 1 (got 1.5)", rtos.timer_start, 1, 1.5)
+    T.raises("rtos.timer_start: argument #2 'ms' must be an integer (got 1.5)", rtos.timer_start, 1, 1.5)
+    T.raises("rtos.timer_start: argument #2 'ms' must be an integer (got \"10\")", rtos.timer_start, 1, "10")
     T.raises("rtos.timer_start: argument #3 'repeat' must be an integer >= -1 (got -2)", rtos.timer_start, 1, 5, -2)
     T.raises("rtos.timer_stop: argument #1 'id' must be an integer 1..2147483647", rtos.timer_stop, "x")
     T.raises("rtos.receive: argument #1 'timeout' must be an integer >= 0 or rtos.INF_TIMEOUT (got -2)",
         rtos.receive, -2)
-    T.raises("rtos.meminfo: argument #1 'kind' must be \"lua\" (got \"sys\")", rtos.meminfo, "sys")
+    T.raises("rtos.meminfo: argument #1 'kind' must be \"lua\", \"sys\" or \"psram\" (got \"heap\")",
+        rtos.meminfo, "heap")
 end)
 
 -- Found by fuzzing (tests/fuzz/corpus/rtos/regress-long-string-in-error): a string
@@ -112,7 +128,8 @@ T.case("rtos argument errors show a long string argument", function()
     local long = string.rep("x", 40)
     T.raises("rtos.timer_stop: argument #1 'id' must be an integer 1..2147483647 (got \"" .. string.rep("x", 24),
         rtos.timer_stop, long)
-    T.raises("rtos.meminfo: argument #1 'kind' must be \"lua\" (got \"" .. string.rep("x", 24), rtos.meminfo, long)
+    T.raises("rtos.meminfo: argument #1 'kind' must be \"lua\", \"sys\" or \"psram\" (got \"" .. string.rep("x", 24),
+        rtos.meminfo, long)
     local err = T.raises("rtos.post: argument #1 'name' must be a string of 1..15 bytes", rtos.post, long)
     T.ok(err:find("(got \"" .. string.rep("x", 24), 1, true), err)
 end)
@@ -131,15 +148,96 @@ T.case("clocks are monotonic integers", function()
     T.ok(m2 >= m1 and u2 >= u1)
 end)
 
-T.case("meminfo reports the Lua heap", function()
+-- On a 32-bit Lua a byte count past 2^31-1 (a PC's memory) comes out as a float.
+local function is_count(n) return type(n) == "number" and n >= 0 and n % 1 == 0 end
+
+T.case("meminfo reports the Lua heap, with a total also when it is uncapped", function()
     local total, used, max_used = rtos.meminfo()
-    T.ok(math.type(total) == "integer" and total >= 0)
-    T.ok(used > 0 and max_used >= used, used .. " " .. max_used)
+    T.ok(is_count(total) and total > 0, "total " .. tostring(total))
+    T.ok(math.type(used) == "integer" and used > 0 and max_used >= used and total >= used,
+        used .. " " .. max_used .. " " .. total)
     local big = {}
     for i = 1, 20000 do big[i] = i end
     local _, used2, max2 = rtos.meminfo("lua")
     T.ok(used2 > used and max2 >= used2)
     T.ok(#big == 20000)
+    T.eq(select("#", rtos.meminfo(nil)), 3)
+end)
+
+T.case("meminfo reports the system heap and PSRAM as LuatOS does", function()
+    local total, used, max_used = rtos.meminfo("sys")
+    T.ok(is_count(total) and total > 0, "sys total " .. tostring(total))
+    T.ok(is_count(used) and used <= total and max_used >= used and max_used <= total,
+        "sys " .. tostring(used) .. " " .. tostring(max_used))
+    local p_total, p_used, p_max = rtos.meminfo("psram")
+    T.ok(is_count(p_total) and is_count(p_used) and is_count(p_max) and p_used <= p_total)
+    if rtos.bsp() == "PC" then T.eq({ p_total, p_used, p_max }, { 0, 0, 0 }, "no PSRAM on a PC") end
+end)
+
+T.case("bsp, buildDate and firmware describe the platform", function()
+    local bsp = rtos.bsp()
+    T.ok(bsp == "PC" or bsp:match("^ESP32%w*$"), bsp)
+    T.ok(rtos.buildDate():match("^%u%l%l [ %d]%d %d%d%d%d$"), rtos.buildDate())
+    T.eq(rtos.firmware(), rtos.version() .. "_" .. bsp)
+end)
+
+T.case("version(true) adds a type number and the integer width", function()
+    local version, number, bits = rtos.version(true)
+    T.eq(version, rtos.version())
+    T.eq(number, 0)
+    T.eq(bits, math.maxinteger == 0x7fffffff and 32 or 64)
+    T.eq(select("#", rtos.version()), 1)
+    T.eq(select("#", rtos.version(false)), 1)
+end)
+
+T.case("nop does nothing and autoCollectMem accepts LuatOS's settings", function()
+    T.eq(select("#", rtos.nop()), 0)
+    T.eq(select("#", rtos.autoCollectMem()), 0)
+    T.eq(select("#", rtos.autoCollectMem(100, 80, 90)), 0)
+    T.eq(select("#", rtos.autoCollectMem(0, 50, 95)), 0)
+    T.raises("rtos.autoCollectMem: argument #1 'period' must be an integer 0..60000 (got 60001)",
+        rtos.autoCollectMem, 60001)
+    T.raises("rtos.autoCollectMem: argument #2 'warning_level' must be an integer 50..95 (got 40)",
+        rtos.autoCollectMem, 100, 40)
+    T.raises("rtos.autoCollectMem: argument #3 'force_level' must be above warning_level (got 90)",
+        rtos.autoCollectMem, 100, 95)
+end)
+
+T.case("standy is a clear error", function()
+    T.raises("rtos.standy: not supported", rtos.standy, 1000)
+end)
+
+T.case("setPaths puts LuatOS path templates before the script search path", function()
+    local before = package.path
+    rtos.setPaths("/sdcard/user/%s.luac", nil, "/lfs2/100%%/%s.lua")
+    T.ok(package.path:find("/sdcard/user/?.luac;/lfs2/100%/?.lua;", 1, true), package.path)
+    T.ok(package.path:sub(-#before) == before or package.path:find(before:sub(-30), 1, true), package.path)
+    rtos.setPaths("/other/%s.lua")
+    T.ok(package.path:find("/other/?.lua;", 1, true), package.path)
+    T.ok(not package.path:find("/sdcard/", 1, true), "each call replaces the last one's templates")
+    rtos.setPaths()
+    T.eq(package.path, before)
+    T.raises("rtos.setPaths: argument #1 'path' must be a path template with exactly one %s and no ';' or '?' (got \"/sd/main.lua\")",
+        rtos.setPaths, "/sd/main.lua")
+    T.raises("rtos.setPaths: argument #2 'path'", rtos.setPaths, "/a/%s", "/b/%s/%s")
+    T.raises("rtos.setPaths: argument #1 'path'", rtos.setPaths, "/a/%d/%s")
+    T.raises("rtos.setPaths: argument #1 'path'", rtos.setPaths, "/a/%s;/b/%s")
+    T.raises("rtos.setPaths: argument #1 'path' must be a path template with exactly one %s and no ';' or '?' (got 5)",
+        rtos.setPaths, 5)
+end)
+
+T.case("a module is found through a setPaths template", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    T.ok(os.execute("mkdir -p " .. dir .. "/mods"))
+    local file = assert(io.open(dir .. "/mods/luatos_setpaths_probe.lua", "w"))
+    file:write("return 'found it'")
+    file:close()
+    rtos.setPaths(dir .. "/mods/%s.lua")
+    T.eq(require "luatos_setpaths_probe", "found it")
+    os.remove(dir .. "/mods/luatos_setpaths_probe.lua")
+    os.remove(dir .. "/mods")
+    os.remove(dir)
 end)
 
 T.case("version and constants", function()
