@@ -24,3 +24,14 @@ def build_dir(name: str = "native", required: bool | None = None) -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def lua_source_dir() -> Path:
+    """The src/ of the upstream Lua sources tools/fetch-lua-src.sh provides."""
+    found = sorted((REPO / "build" / "lua-src").glob("lua-5.*/src/lua.h"))
+    if not found:
+        message = "no Lua sources in build/lua-src: run tools/fetch-lua-src.sh"
+        if os.environ.get("LUASYS_REQUIRE_NATIVE") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found[-1].parent
