@@ -5,6 +5,8 @@
  * loop); rtos.reboot() restarts it. After SAFE_MODE_BOOTS failed starts in a
  * row (errors, or resets within the grace period) the boot skips main.lua:
  * safe mode, luasys_safe_mode.h. */
+#include <stdlib.h>
+
 #include "esp_log.h"
 #include "lua_sys.h"
 #include "lua_sys_console.h"
@@ -70,6 +72,11 @@ void app_main(void)
     if (err == ESP_OK) {
         /* Returns only when the console's input ends (stdin closed on linux). */
         luasys_app_serve(&config);
+#if CONFIG_IDF_TARGET_LINUX
+        /* The program, not just this task, ends with its input: on the linux
+         * target the scheduler would otherwise run on without anything to do. */
+        exit(EXIT_SUCCESS);
+#endif
         return;
     }
     ESP_LOGW(TAG, "no console (%s): running %s once", esp_err_to_name(err), config.script_path);
