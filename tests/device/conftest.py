@@ -9,6 +9,7 @@ and pytest-embedded's `serial` service opens."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "pc_device" in metafunc.fixturenames:
         kinds = ["given"] if _user_named_device(metafunc.config) else PC_DEVICES
         metafunc.parametrize("pc_device", kinds, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def linux_target_fs_root():
+    """The filesystem root of ESP-IDF's linux target (its LUASYS_LUA_DIR, which would
+    default to the repository's lua/): a temporary directory, so the tests' uploads and
+    safe-mode state never land in the repository. Set before any device starts."""
+    if "LUASYS_LUA_DIR" in os.environ:
+        yield os.environ["LUASYS_LUA_DIR"]
+        return
+    with tempfile.TemporaryDirectory(prefix="luasys-linux-fs-") as fs:
+        os.environ["LUASYS_LUA_DIR"] = fs
+        try:
+            yield fs
+        finally:
+            del os.environ["LUASYS_LUA_DIR"]
 
 
 @pytest.fixture(scope="session")
