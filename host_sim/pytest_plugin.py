@@ -3,6 +3,8 @@ installing luasys is all a project needs.
 
 - `sim`: the project's script on the simulator, stepped in virtual time
   (host_sim.SimSession); `sim_factory` makes more, with other scripts or options.
+- `sim_factory(replay=PATH)` (or the marker's `replay=`) posts a recording's messages
+  (`luasys record`) at their times.
 - A failing test that used a simulator shows its last output lines with their
   virtual timestamps.
 """
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from luasys.recording import load
 
 from .session import TAIL_LINES, SimSession
 
@@ -36,30 +39,34 @@ def pytest_configure(config: pytest.Config) -> None:
                    "(seed, lua_version, memory_limit_kb, queue_capacity, globals, replay, ...)")
 
 
+def _in_rootdir(config: pytest.Config, path: str | Path) -> Path:
+    path = Path(path)
+    return path if path.is_absolute() else Path(config.rootpath) / path
+
+
 def default_script(config: pytest.Config) -> Path:
     """The script the `sim` fixture runs: --luasys-script, else the ini option."""
-    given = config.getoption("luasys_script") or config.getini("luasys_script")
-    path = Path(given)
-    return path if path.is_absolute() else Path(config.rootpath) / path
+    return _in_rootdir(config, config.getoption("luasys_script") or config.getini("luasys_script"))
 
 
 @pytest.fixture
 def sim_factory(request: pytest.FixtureRequest) -> Callable[..., SimSession]:
-    """Makes started simulator sessions: `sim_factory(script=None, **options)`; each is
-    closed after the test. Options are SimSession's; the command line's --luasys-seed
-    and --luasys-lua are the defaults."""
+    """Makes started simulator sessions: `sim_factory(script=None, replay=None,
+    **options)`; each is closed after the test. Options are SimSession's; the command
+    line's --luasys-seed and --luasys-lua are the defaults. `replay`: a recording whose
+    messages are posted at their times."""
     sessions: list[SimSession] = request.node.stash.setdefault(SESSIONS, [])
     config = request.config
 
-    def make(script: str | Path | None = None, **options) -> SimSession:
+    def make(script: str | Path | None = None, replay: str | Path | None = None, **options) -> SimSession:
         if config.getoption("luasys_seed") is not None:
             options.setdefault("seed", config.getoption("luasys_seed"))
         if config.getoption("luasys_lua"):
             options.setdefault("lua_version", config.getoption("luasys_lua"))
-        path = Path(script) if script is not None else default_script(config)
-        if not path.is_absolute():
-            path = Path(config.rootpath) / path
-        session = SimSession(path, **options)
+        session = SimSession(_in_rootdir(config, script) if script is not None else default_script(config),
+                             **options)
+        if replay is not None:
+            load(_in_rootdir(config, replay)).inject_into(session)
         sessions.append(session)
         return session.start()
 

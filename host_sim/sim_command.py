@@ -7,6 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from luasys.recording import RecordingError, load
+
 from .console.files import FileStore
 from .console.pty_port import PtyPort
 from .console.serial_device import serve_forever, simulator_session
@@ -32,6 +34,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--watchdog", type=int, metavar="MS",
                    help="report tasks and callbacks that run MS ms without yielding and stop them at "
                         "4 x MS (sys.setWatchdog)")
+    p.add_argument("--replay", metavar="RECORDING",
+                   help="post the messages of a recording (luasys record) at their times; implies "
+                        "--virtual-time")
     p.add_argument("--serial", action="store_true",
                    help="serve the device console on a pseudo-terminal and print its path "
                         "(docs/console-protocol.md); each open of the port resets the device")
@@ -51,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"luasys sim: --until must be >= 0 (got {args.until})", file=sys.stderr)
         return 2
     if args.serial:
+        if args.replay:
+            print("luasys sim: --replay runs in virtual time, not with --serial", file=sys.stderr)
+            return 2
         return serve_serial(args)
     if args.script is None or args.fs is not None:
         print("luasys sim: give a SCRIPT to run (--fs needs --serial)", file=sys.stderr)
@@ -58,9 +66,21 @@ def run(args: argparse.Namespace) -> int:
     if args.watchdog is not None and args.watchdog < 1:
         print(f"luasys sim: --watchdog must be >= 1 ms (got {args.watchdog})", file=sys.stderr)
         return 2
-    sim = Simulator(lua_version=args.lua, virtual_time=args.virtual_time, seed=args.seed,
-                    memory_limit_kb=args.memory_limit, until_s=args.until, timestamps=args.timestamps,
-                    watchdog_ms=args.watchdog, trace=args.trace is not None)
+    recording = None
+    if args.replay:
+        try:
+            recording = load(args.replay)
+        except RecordingError as error:
+            print(f"luasys sim: {error}", file=sys.stderr)
+            return 2
+    sim = Simulator(lua_version=args.lua, virtual_time=args.virtual_time or recording is not None,
+                    seed=args.seed, memory_limit_kb=args.memory_limit, until_s=args.until,
+                    timestamps=args.timestamps, watchdog_ms=args.watchdog, trace=args.trace is not None)
+    if recording is not None:
+        recording.inject_into(sim)
+        if recording.lost:
+            print(f"luasys sim: {args.replay}: the device could not keep {recording.lost} records "
+                  "(its buffer was full); the replay lacks them", file=sys.stderr)
     try:
         result = sim.run_file(args.script)
     except KeyboardInterrupt:

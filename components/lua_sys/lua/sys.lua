@@ -1206,9 +1206,13 @@ local function next_due()
     end
 end
 
+-- The runtime's start on the rtos clock, and a recorder's tap on what the loop receives.
+local started_ms, receive_tap = millis(), nil
+
 local function handle_incoming(id, ...)
     if id == nil then return (...) end -- timeout: nil; "idle" or "stop": the loop ends
     rtos_messages = rtos_messages + 1
+    if receive_tap then receive_tap(id, ...) end
     if id == MSG_TIMER then
         publish(sys.RTOS_TIMER_TOPIC, ...)
     else
@@ -1321,6 +1325,17 @@ sys.setWatchdog = require("sys.watchdog")(sys, {
 function sys.setTrace(fn)
     if fn ~= nil and type(fn) ~= "function" then check.fail("sys.setTrace", 1, "fn", "a function or nil", fn, 3) end
     trace_hook = fn
+end
+
+--- Sets `fn(id, ...)`, called with every message the loop receives from rtos.receive
+--- before it is published (id is rtos.MSG_TIMER for an rtos timer); nil removes it.
+--- Returns rtos.millis() at the runtime's start. `luasys record`'s tap (recorder.lua).
+---@param fn fun(id: string|integer, ...)|nil
+---@return integer started_ms
+function sys.setReceiveTap(fn)
+    if fn ~= nil and type(fn) ~= "function" then check.fail("sys.setReceiveTap", 1, "fn", "a function or nil", fn, 3) end
+    receive_tap = fn
+    return started_ms
 end
 
 sys.describe = require("sys.describe")({
