@@ -1,0 +1,205 @@
+"""Footprint benchmarks: `python bench/footprint.py [--lua 5.5] [--luatos DIR] [--no-native]`.
+
+Prints what the runtime costs before a user's first line runs; asserts nothing.
+
+1. On lupa (Lua 5.3/5.4/5.5, 64-bit), with a stub `rtos`: the resident heap (two full
+   collections before and after each step) of `require "sys"`, then of each toolkit
+   module and of each part of sys that loads on first use, cumulatively; and what each
+   runtime file's prototypes cost loaded from source and from stripped bytecode.
+   `--luatos DIR` measures LuatOS's `sys.lua` from DIR beside it (a checkout of
+   openLuat/LuatOS's script/corelib; reference only, nothing of it is in this
+   repository).
+2. On the native-lua32 build (the device's number model, 4-byte pointers aside): the
+   resident heap after boot, the peak heap during boot and the time from start to the
+   first task, for the runtime embedded as bytecode (build/native-lua32) and as source
+   (build/native-lua32-source, configured with -DLUASYS_EMBED_SOURCE=ON; built here if
+   missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+from pathlib import Path
+
+from host_sim import LUA_VERSIONS, RUNTIME_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOT_SCRIPT = Path(__file__).resolve().parent / "footprint_boot.lua"
+
+# Just enough `rtos` for the runtime's files to load (they read these at load time).
+STUB_RTOS = """
+rtos = {
+    MSG_TIMER = "RTOS_TIMER", INF_TIMEOUT = -1,
+    millis = function() return 0 end, micros = function() return 0 end,
+    receive = function() return nil end, timer_start = function() return 1 end,
+    timer_stop = function() end, reboot = function() end, version = function() return "stub" end,
+    meminfo = function() return 0, 0, 0 end, queue_stats = function() return {} end,
+}
+"""
+
+MEASURE = """
+local steps = ...
+local function resident()
+    collectgarbage(); collectgarbage()
+    return collectgarbage("count") * 1024
+end
+local out = {}
+local before = resident()
+for i = 1, #steps do
+    assert(load(steps[i], "=step"))()
+    local after = resident()
+    out[i] = after - before
+    before = after
+end
+return table.concat(out, " ")
+"""
+
+# What each file's functions cost, held alive: loaded from source, from stripped
+# bytecode.
+PROTOTYPES = """
+local source = ...
+local function resident()
+    collectgarbage(); collectgarbage()
+    return collectgarbage("count") * 1024
+end
+local base = resident()
+local fn = assert(load(source, "=file"))
+local from_source = resident() - base
+local code = string.dump(fn, true)
+fn = nil
+base = resident()
+fn = assert(load(code, "=file", "b"))
+local from_bytecode = resident() - base
+return from_source .. " " .. from_bytecode .. " " .. #code
+"""
+
+# (label, Lua statement), applied one after the other in one state.
+OURS = [
+    ('require "sys"', 'require "sys"'),
+    ('+ require "ringbuf"', 'require "ringbuf"'),
+    ('+ require "playlist"', 'require "playlist"'),
+    ('+ require "gesture"', 'require "gesture"'),
+    ("+ timers (sys.timerStart)", 'local _ = require("sys").timerStart'),
+    ("+ task handles (sys.task)", 'local _ = require("sys").task'),
+    ("+ periodic jobs (sys.every)", 'local _ = require("sys").every'),
+    ("+ mailboxes (sys.taskInitEx)", 'local _ = require("sys").taskInitEx'),
+    ("+ observation (sys.describe)", 'local _ = require("sys").describe'),
+    ("+ watchdog (sys.setWatchdog)", 'local _ = require("sys").setWatchdog'),
+]
+TOOLKIT_ROWS = 4  # sys + ringbuf + playlist + gesture: the first rows of OURS
+
+
+def kb(n: float) -> str:
+    return f"{n / 1024:7.1f} KB"
+
+
+def new_state(lua_version: str, path: Path):
+    lua = LUA_VERSIONS[lua_version].LuaRuntime(encoding=None, register_eval=False)
+    lua.execute(STUB_RTOS)
+    lua.globals().package.path = f"{path}/?.lua;{path}/?/init.lua".encode()
+    return lua
+
+
+def steps(lua, statements: list[str]) -> list[float]:
+    table = lua.table_from([s.encode() for s in statements])
+    return [float(x) for x in lua.execute(MEASURE, table).decode().split()]
+
+
+def heap_table(lua_version: str, luatos: Path | None) -> str:
+    deltas = steps(new_state(lua_version, RUNTIME_DIR), [s for _, s in OURS])
+    lines = [f"Lua {lua_version} (lupa, 64-bit): resident heap, two full collections before and after"]
+    total = 0.0
+    for (label, _), delta in zip(OURS, deltas):
+        total += delta
+        lines.append(f"  {label:34} {kb(delta)}   total {kb(total)}")
+    lines.append(f"  {'sys + ringbuf + playlist + gesture':34} {kb(sum(deltas[:TOOLKIT_ROWS]))}"
+                 "   target <= 60 KB")
+    if luatos:
+        lua = new_state(lua_version, luatos)
+        lua.execute('log = setmetatable({}, {__index = function() return function() end end})')
+        (luatos_sys,) = steps(lua, ['require "sys"'])
+        lines.append(f"  {'LuatOS sys.lua (sysplus in it)':34} {kb(luatos_sys)}")
+    return "\n".join(lines)
+
+
+def prototype_table(lua_version: str, luatos: Path | None) -> str:
+    lua = LUA_VERSIONS[lua_version].LuaRuntime(encoding=None, register_eval=False)
+    files = sorted(RUNTIME_DIR.rglob("*.lua"))
+    named = [(str(f.relative_to(RUNTIME_DIR)), f) for f in files]
+    if luatos:
+        named.append(("LuatOS sys.lua", luatos / "sys.lua"))
+    lines = [f"Lua {lua_version}: prototypes held alive, loaded from source / from stripped bytecode",
+             f"  {'file':28} {'source':>10} {'stripped':>10} {'bytecode':>10}"]
+    sums = [0.0, 0.0, 0.0]
+    for name, path in named:
+        values = [float(x) for x in lua.execute(PROTOTYPES, path.read_bytes()).decode().split()]
+        if not name.startswith("LuatOS"):
+            sums = [a + b for a, b in zip(sums, values)]
+        lines.append(f"  {name:28} {kb(values[0])} {kb(values[1])} {kb(values[2])}")
+    lines.append(f"  {'all runtime files':28} {kb(sums[0])} {kb(sums[1])} {kb(sums[2])}")
+    return "\n".join(lines)
+
+
+def ensure_build(build: Path, extra: list[str]) -> bool:
+    if (build / "luasys-native").exists():
+        return True
+    lua_src = subprocess.run([str(ROOT / "tools/fetch-lua-src.sh")], capture_output=True, text=True)
+    if lua_src.returncode != 0:
+        print(f"  {build.name}: not built (tools/fetch-lua-src.sh failed)")
+        return False
+    configure = ["cmake", "-S", str(ROOT / "host_sim/native"), "-B", str(build),
+                 f"-DLUASYS_LUA32_SRC={lua_src.stdout.strip()}", *extra]
+    for command in (configure, ["cmake", "--build", str(build), "-j2", "--target", "luasys-native"]):
+        if subprocess.run(command, capture_output=True).returncode != 0:
+            print(f"  {build.name}: the build failed ({' '.join(command)})")
+            return False
+    return True
+
+
+def boot_figures(build: Path, runs: int = 5) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for _ in range(runs):
+        done = subprocess.run([str(build / "luasys-native"), "--exit-when-idle", str(BOOT_SCRIPT)],
+                              capture_output=True, text=True, timeout=60, env=dict(os.environ))
+        if done.returncode != 0:
+            raise SystemExit(f"{build.name}: {done.stderr or done.stdout}")
+        for line in done.stdout.splitlines():
+            key, _, value = line.partition("\t")
+            if value:
+                best[key] = min(best.get(key, float("inf")), float(value))
+    return best
+
+
+def native_table() -> str:
+    lines = ["native-lua32 (LUA_32BITS, Lua 5.5, 64-bit host): boot, best of 5",
+             f"  {'runtime embedded as':22} {'resident':>10} {'peak':>10} {'first task':>11}"]
+    for label, build, extra in (("bytecode", ROOT / "build/native-lua32", []),
+                                ("source", ROOT / "build/native-lua32-source", ["-DLUASYS_EMBED_SOURCE=ON"])):
+        if not ensure_build(build, extra):
+            continue
+        f = boot_figures(build)
+        lines.append(f"  {label:22} {kb(f['resident_bytes'])} {kb(f['peak_bytes'])}"
+                     f" {f['first_task_us'] / 1000:8.2f} ms")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lua", choices=sorted(LUA_VERSIONS), action="append",
+                        help="Lua version(s) to measure (default: all)")
+    parser.add_argument("--luatos", type=Path, help="directory holding LuatOS's sys.lua, to measure beside ours")
+    parser.add_argument("--no-native", action="store_true", help="skip the native-lua32 boot figures")
+    args = parser.parse_args()
+    for version in args.lua or sorted(LUA_VERSIONS):
+        print(heap_table(version, args.luatos))
+        print()
+    print(prototype_table("5.5", args.luatos))
+    print()
+    if not args.no_native:
+        print(native_table())
+
+
+if __name__ == "__main__":
+    main()
