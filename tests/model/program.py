@@ -100,6 +100,9 @@ def step_lua(i: int, step: tuple) -> str:
 
 def to_lua(program: Program) -> str:
     out = [
+        # The parts of sys that load on first use load here, before the clock starts: on
+        # the native build loading one takes real milliseconds the model does not model.
+        "local _ = sys.timerStart, sys.every, sys.taskInitEx",
         "local t0 = rtos.millis()",
         'local function L(s) print(string.format("%d %s", sys.ticksDiff(rtos.millis(), t0), s)) end',
         'sys.subscribe("SYS_ERROR", function(e) L("err " .. e.kind) end)',

@@ -75,12 +75,4 @@ function check.topic(fname, n, value)
     return value
 end
 
---- A subscriber: a function (called with the message's arguments) or a task
---- (resumed with the topic and the arguments).
-function check.subscriber(fname, n, value)
-    local t = type(value)
-    if t ~= "function" and t ~= "thread" then fail(fname, n, "callback", "a function or a task", value) end
-    return value
-end
-
 return check

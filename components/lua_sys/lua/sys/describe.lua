@@ -1,10 +1,11 @@
 -- sys.describe(): what the scheduler holds, for a person at a REPL or a tool.
 -- It walks the scheduler's structures (O(n)); nothing here is on the loop's path.
+-- Loaded on first use (sys.lua).
 
-local NAMES = require("sys.ready").NAMES
-local AGING = require("sys.ready").AGING
+local core = require "sys.core"
 
-local format, concat, sort = string.format, table.concat, table.sort
+local sys = require "sys"
+local format, concat, sort, loaded = string.format, table.concat, table.sort, package.loaded
 
 local function render(d)
     local lines = { format("LuaSys at %d ms: %d tasks, %d timers, %d ready", d.now, #d.tasks, #d.timers, d.ready) }
@@ -29,38 +30,42 @@ end
 
 local Description = { __tostring = render }
 
----@param core table the scheduler's structures and accessors, lent by sys.lua
-return function(core)
-    --- A snapshot of the scheduler: `tasks` (name, state, priority, due_in ms,
-    --- waiting_for topic, stats of tasks started with sys.task/sys.every, starved),
-    --- `timers` (name, due_in, every, overruns), `ready` (items due and waiting for
-    --- their turn), `now`. tostring() of it is a readable table.
-    ---@return table
-    return function()
-        local now = core.millis()
-        local due_by = {} -- [task or timer] = due time of its live entry
-        core.each_entry(function(due, item) due_by[item] = due end)
-        local starved = {}
-        core.each_ready(function(item, waited) if waited >= AGING then starved[item] = true end end)
-        local tasks = {}
-        for co in pairs(core.tasks()) do
-            local due = due_by[co]
-            local handle = core.handle_of(co)
-            tasks[#tasks + 1] = {
-                name = core.label_of(co), state = core.state_of(co), priority = NAMES[core.tier_of(co)],
-                due_in = due and core.ticks_diff(due, now), waiting_for = core.waiting_on(co),
-                stats = handle and handle:stats(), starved = starved[co] or false,
-            }
-        end
-        local timers = {}
-        for _, t in pairs(core.timers()) do
-            timers[#timers + 1] = {
-                id = t.id, name = core.label_of(t), due_in = due_by[t] and core.ticks_diff(due_by[t], now) or 0,
-                every = t.remaining ~= 1 and t.ms or nil, overruns = t.overruns,
-            }
-        end
-        sort(tasks, function(a, b) return a.name < b.name end)
-        sort(timers, function(a, b) return a.id < b.id end)
-        return setmetatable({ now = now, tasks = tasks, timers = timers, ready = core.ready_size() }, Description)
+--- A snapshot of the scheduler: `tasks` (name, state, priority, due_in ms,
+--- waiting_for topic, stats of tasks started with sys.task/sys.every, starved),
+--- `timers` (name, due_in, every, overruns), `ready` (items due and waiting for
+--- their turn), `now`. tostring() of it is a readable table.
+---@return table
+function sys.describe()
+    local now = rtos.millis()
+    local due_by = {} -- [task or timer] = due time of its live entry
+    core.each_deadline(function(due, item) due_by[item] = due end)
+    local starved = {}
+    local ready = loaded["sys.ready"]
+    if ready then
+        ready.each(function(item, waited) if waited >= ready.AGING then starved[item] = true end end)
     end
+    local tiers = loaded["sys.tasks"] -- loaded before any task leaves the normal tier
+    local tasks = {}
+    for co in pairs(core.tasks) do
+        local due = due_by[co]
+        local handle = core.handles[co]
+        tasks[#tasks + 1] = {
+            name = core.label_of(co), state = core.state_of(co),
+            priority = tiers and tiers.NAMES[core.task_tiers[co] or tiers.NORMAL] or "normal",
+            due_in = due and sys.ticksDiff(due, now), waiting_for = core.waiting_on[co],
+            stats = handle and handle:stats(), starved = starved[co] or false,
+        }
+    end
+    local timers = {}
+    local timer_list = loaded["sys.timers"]
+    for _, t in pairs(timer_list and timer_list.by_id or {}) do
+        timers[#timers + 1] = {
+            id = t.id, name = core.label_of(t), due_in = due_by[t] and sys.ticksDiff(due_by[t], now) or 0,
+            every = t.remaining ~= 1 and t.ms or nil, overruns = t.overruns,
+        }
+    end
+    sort(tasks, function(a, b) return a.name < b.name end)
+    sort(timers, function(a, b) return a.id < b.id end)
+    return setmetatable({ now = now, tasks = tasks, timers = timers, ready = ready and ready.size() or 0 },
+        Description)
 end

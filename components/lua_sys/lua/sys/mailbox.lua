@@ -7,148 +7,148 @@
 -- looks for `target` goes to the task's callback or, with no callback, is counted and
 -- logged rather than dropped without a word.
 
+local core = require "sys.core"
 local check = require "sys.check"
 local log = require "log"
 
+local sys = require "sys"
 local millis = rtos.millis
 local type, tostring, error = type, tostring, error
 
-local DEFAULT_LIMIT = 64
+-- Counters read by sys.stats.
+local mailbox = { full = 0, discarded = 0 }
+local boxes = {}
+local default_limit = 64
 
----@param core table the scheduler primitives sys.lua lends this module
-return function(core)
-    local M = { counters = { full = 0, discarded = 0 } }
-    local boxes = {}
-    local default_limit = DEFAULT_LIMIT
-
-    local function check_name(fname, name)
-        local t = type(name)
-        if t ~= "string" and t ~= "number" then check.fail(fname, 1, "name", "a string or a number", name) end
-        return name
-    end
-
-    --- sys.taskInitEx(fn, name, cb, ...): starts `fn(...)` as a task with a mailbox
-    --- called `name`. `cb(msg)` receives the messages waitMsg skips.
-    ---@param fn function
-    ---@param name string|number
-    ---@param cb? fun(msg: table)
-    ---@return thread task
-    function M.taskInitEx(fn, name, cb, ...)
-        check.func("sys.taskInitEx", 1, "fn", fn)
-        if type(name) ~= "string" and type(name) ~= "number" then
-            check.fail("sys.taskInitEx", 2, "name", "a string or a number", name, 3)
-        end
-        if cb ~= nil then check.func("sys.taskInitEx", 3, "cb", cb) end
-        local box = { head = 1, tail = 1, limit = default_limit, cb = cb }
-        boxes[name] = box
-        box.task = core.start_task(tostring(name), fn, ...)
-        return box.task
-    end
-
-    --- sys.sendMsg(name, p1, p2, p3, p4): puts {p1, p2, p3, p4} into the mailbox.
-    --- Returns true, or false and the reason ("no such mailbox", "mailbox full").
-    ---@param name string|number
-    ---@return boolean ok
-    ---@return string? reason
-    function M.sendMsg(name, p1, p2, p3, p4)
-        local box = boxes[check_name("sys.sendMsg", name)]
-        if not box then return false, "no such mailbox" end
-        if box.tail - box.head >= box.limit then
-            M.counters.full = M.counters.full + 1
-            return false, "mailbox full"
-        end
-        box[box.tail] = { p1, p2, p3, p4 }
-        box.tail = box.tail + 1
-        local waiter = box.waiter
-        if waiter then
-            box.waiter = nil
-            core.wake(waiter)
-        end
-        return true
-    end
-
-    --- sys.waitMsg(name, target, ms): waits for a message whose first value is
-    --- `target` (any message when `target` is nil), at most `ms` milliseconds (no limit
-    --- when `ms` is nil or 0). Returns the message table, or false on timeout.
-    ---@param name string|number
-    ---@param target any
-    ---@param ms? number
-    ---@return table|false
-    function M.waitMsg(name, target, ms)
-        local co = core.running_task("sys.waitMsg")
-        local box = boxes[check_name("sys.waitMsg", name)]
-        if not box then
-            error("sys.waitMsg: no mailbox named " .. check.shown(name)
-                .. "; start the task with sys.taskInitEx(fn, name, cb)", 2)
-        end
-        local deadline
-        if ms ~= nil and ms ~= 0 then
-            deadline = core.ticks_add(millis(), check.ms("sys.waitMsg", 3, "ms", ms, 0, check.MAX_MS))
-        end
-        while true do
-            while box.head < box.tail do
-                local head = box.head
-                local msg = box[head]
-                box[head], box.head = nil, head + 1
-                if target == nil or msg[1] == target then return msg end
-                if box.cb then
-                    box.cb(msg)
-                else
-                    M.counters.discarded = M.counters.discarded + 1
-                    log.warn("sys", "waitMsg: task " .. tostring(name) .. " discarded message "
-                        .. tostring(msg[1]) .. " while waiting for " .. tostring(target)
-                        .. " (give sys.taskInitEx a callback to handle such messages)")
-                end
-            end
-            box.head, box.tail = 1, 1
-            local remaining
-            if deadline then
-                remaining = core.ticks_diff(deadline, millis())
-                if remaining <= 0 then return false end
-            end
-            box.waiter = co
-            core.suspend(co, remaining)
-            box.waiter = nil
-        end
-    end
-
-    --- sys.cleanMsg(name): empties the mailbox. Returns false if there is none.
-    ---@param name string|number
-    ---@return boolean
-    function M.cleanMsg(name)
-        local box = boxes[check_name("sys.cleanMsg", name)]
-        if not box then return false end
-        for i = box.head, box.tail - 1 do box[i] = nil end
-        box.head, box.tail = 1, 1
-        return true
-    end
-
-    --- sys.taskDel(name): removes the mailbox and cancels its task (a task deleting
-    --- itself stops at its next wait). Returns false if there is no such mailbox.
-    ---@param name string|number
-    ---@return boolean
-    function M.taskDel(name)
-        local box = boxes[check_name("sys.taskDel", name)]
-        if not box then return false end
-        boxes[name] = nil
-        core.cancel_task(box.task)
-        return true
-    end
-
-    --- sys.setMailboxLimit(limit, name): the most messages a mailbox holds; for one
-    --- mailbox, or, without `name`, the default for mailboxes created later (64).
-    ---@param limit integer
-    ---@param name? string|number
-    function M.setLimit(limit, name)
-        limit = check.integer("sys.setMailboxLimit", 1, "limit", limit, 1, check.INT_MAX)
-        if name == nil then
-            default_limit = limit
-            return
-        end
-        local box = boxes[name]
-        if not box then error("sys.setMailboxLimit: no mailbox named " .. check.shown(name), 2) end
-        box.limit = limit
-    end
-
-    return M
+local function check_name(fname, name)
+    local t = type(name)
+    if t ~= "string" and t ~= "number" then check.fail(fname, 1, "name", "a string or a number", name) end
+    return name
 end
+
+--- Starts `fn(...)` as a task with a mailbox
+--- called `name`. `cb(msg)` receives the messages waitMsg skips.
+---@param fn function
+---@param name string|number
+---@param cb? fun(msg: table)
+---@return thread task
+function sys.taskInitEx(fn, name, cb, ...)
+    check.func("sys.taskInitEx", 1, "fn", fn)
+    if type(name) ~= "string" and type(name) ~= "number" then
+        check.fail("sys.taskInitEx", 2, "name", "a string or a number", name, 3)
+    end
+    if cb ~= nil then check.func("sys.taskInitEx", 3, "cb", cb) end
+    local box = { head = 1, tail = 1, limit = default_limit, cb = cb }
+    boxes[name] = box
+    box.task = core.start_task(tostring(name), fn, ...)
+    return box.task
+end
+
+--- Puts {p1, p2, p3, p4} into the mailbox.
+--- Returns true, or false and the reason ("no such mailbox", "mailbox full").
+---@param name string|number
+---@return boolean ok
+---@return string? reason
+function sys.sendMsg(name, p1, p2, p3, p4)
+    local box = boxes[check_name("sys.sendMsg", name)]
+    if not box then return false, "no such mailbox" end
+    if box.tail - box.head >= box.limit then
+        mailbox.full = mailbox.full + 1
+        return false, "mailbox full"
+    end
+    box[box.tail] = { p1, p2, p3, p4 }
+    box.tail = box.tail + 1
+    local waiter = box.waiter
+    if waiter then
+        box.waiter = nil
+        -- A mailbox outlives a task cancelled with sys.taskCancel; a sendMsg to it must
+        -- not schedule the dead task (which would resurrect it as a live task that fails).
+        if core.tasks[waiter] ~= nil then core.schedule_wake(waiter, millis()) end
+    end
+    return true
+end
+
+--- Waits for a message whose first value is
+--- `target` (any message when `target` is nil), at most `ms` milliseconds (no limit
+--- when `ms` is nil or 0). Returns the message table, or false on timeout.
+---@param name string|number
+---@param target any
+---@param ms? number
+---@return table|false
+function sys.waitMsg(name, target, ms)
+    local co = core.running_task("sys.waitMsg")
+    local box = boxes[check_name("sys.waitMsg", name)]
+    if not box then
+        error("sys.waitMsg: no mailbox named " .. check.shown(name)
+            .. "; start the task with sys.taskInitEx(fn, name, cb)", 2)
+    end
+    local deadline
+    if ms ~= nil and ms ~= 0 then
+        deadline = sys.ticksAdd(millis(), check.ms("sys.waitMsg", 3, "ms", ms, 0, check.MAX_MS))
+    end
+    while true do
+        while box.head < box.tail do
+            local head = box.head
+            local msg = box[head]
+            box[head], box.head = nil, head + 1
+            if target == nil or msg[1] == target then return msg end
+            if box.cb then
+                box.cb(msg)
+            else
+                mailbox.discarded = mailbox.discarded + 1
+                log.warn("sys", "waitMsg: task " .. tostring(name) .. " discarded message "
+                    .. tostring(msg[1]) .. " while waiting for " .. tostring(target)
+                    .. " (give sys.taskInitEx a callback to handle such messages)")
+            end
+        end
+        box.head, box.tail = 1, 1
+        local remaining
+        if deadline then
+            remaining = sys.ticksDiff(deadline, millis())
+            if remaining <= 0 then return false end
+        end
+        box.waiter = co
+        core.suspend(co, remaining)
+        box.waiter = nil
+    end
+end
+
+--- Empties the mailbox. Returns false if there is none.
+---@param name string|number
+---@return boolean
+function sys.cleanMsg(name)
+    local box = boxes[check_name("sys.cleanMsg", name)]
+    if not box then return false end
+    for i = box.head, box.tail - 1 do box[i] = nil end
+    box.head, box.tail = 1, 1
+    return true
+end
+
+--- Removes the mailbox and cancels its task (a task deleting
+--- itself stops at its next wait). Returns false if there is no such mailbox.
+---@param name string|number
+---@return boolean
+function sys.taskDel(name)
+    local box = boxes[check_name("sys.taskDel", name)]
+    if not box then return false end
+    boxes[name] = nil
+    sys.taskCancel(box.task)
+    return true
+end
+
+--- Sets the most messages a mailbox holds; for one
+--- mailbox, or, without `name`, the default for mailboxes created later (64).
+---@param limit integer
+---@param name? string|number
+function sys.setMailboxLimit(limit, name)
+    limit = check.integer("sys.setMailboxLimit", 1, "limit", limit, 1, check.INT_MAX)
+    if name == nil then
+        default_limit = limit
+        return
+    end
+    local box = boxes[name]
+    if not box then error("sys.setMailboxLimit: no mailbox named " .. check.shown(name), 2) end
+    box.limit = limit
+end
+
+return mailbox

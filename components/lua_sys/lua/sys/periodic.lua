@@ -10,79 +10,80 @@
 -- under "restart", is reported and the job goes on, after the back-off.
 -- Cancelling the handle is final: once cancel returns, no further run starts.
 
+local core = require "sys.core"
 local check = require "sys.check"
+local tasks = require "sys.tasks"
+local timers = require "sys.timers"
+
+local sys = require "sys"
+local type, tostring, pairs = type, tostring, pairs
+local millis, yield = rtos.millis, coroutine.yield
+local ticks_add, ticks_diff = sys.ticksAdd, sys.ticksDiff
 
 local POLICIES = { rate = true, delay = true }
 local JOB_OPTIONS = { name = true, priority = true, on_error = true, backoff = true, backoff_max = true,
     policy = true }
 
----@param sys table
----@param core table the scheduler primitives sys.lua lends this module
-return function(sys, core)
-    local millis, ticks_add, ticks_diff = core.millis, sys.ticksAdd, sys.ticksDiff
-
-    -- The job's task: sleep until the next tick, run, account, repeat.
-    local function job_loop(handle, ...)
-        local due = ticks_add(millis(), handle.interval)
-        while true do
-            core.sleep_until(due)
-            handle.ticks = handle.ticks + 1
-            local ok, trace = core.call(handle.job, ...)
-            local next_due
-            if ok then
-                handle.failures = 0
-            else
-                local verdict, backoff = core.apply_error_policy(handle, core.caught(trace))
-                if verdict == "stop" then
-                    handle.final = "failed"
-                    return
-                end
-                next_due = ticks_add(millis(), backoff)
+-- The job's task: sleep until the next tick, run, account, repeat.
+local function job_loop(handle, ...)
+    local due = ticks_add(millis(), handle.interval)
+    while true do
+        core.schedule_wake(handle.co, due)
+        yield()
+        handle.ticks = handle.ticks + 1
+        local ok, message, traceback = core.call(handle.job, handle.job, ...)
+        local next_due
+        if ok then
+            handle.failures = 0
+        else
+            local verdict, backoff = tasks.apply_error_policy(handle, message, traceback)
+            if verdict == "stop" then
+                handle.final = "failed"
+                return
             end
-            local interval = handle.interval
-            if next_due then
-                due = next_due
-            elseif handle.policy == "delay" then
-                due = ticks_add(millis(), interval)
-            else
-                due = ticks_add(due, interval)
-                local late = ticks_diff(millis(), due)
-                if late > 0 then -- ticks before now fell during the run: skip them
-                    local missed = (late - 1) // interval + 1
-                    handle.overruns = handle.overruns + missed
-                    core.count_overruns(missed)
-                    due = ticks_add(due, missed * interval)
-                end
+            next_due = ticks_add(millis(), backoff)
+        end
+        local interval = handle.interval
+        if next_due then
+            due = next_due
+        elseif handle.policy == "delay" then
+            due = ticks_add(millis(), interval)
+        else
+            due = ticks_add(due, interval)
+            local late = ticks_diff(millis(), due)
+            if late > 0 then -- ticks before now fell during the run: skip them
+                local missed = (late - 1) // interval + 1
+                handle.overruns = handle.overruns + missed
+                timers.overruns = timers.overruns + missed
+                due = ticks_add(due, missed * interval)
             end
         end
     end
+end
 
-    --- Runs `fn(...)` every `ms` milliseconds as a task; returns its handle (sys.Task,
-    --- plus setInterval). Options: those of sys.task, and `policy` ("rate", the
-    --- default, or "delay").
-    ---@param ms integer
-    ---@param fn function
-    ---@param options? table
-    ---@return sys.Task
-    local function every(ms, fn, options, ...)
-        ms = check.ms("sys.every", 1, "ms", ms, 1, check.MAX_MS)
-        check.func("sys.every", 2, "fn", fn)
-        options = options or {}
-        if type(options) ~= "table" then check.fail("sys.every", 3, "options", "a table or nil", options, 3) end
-        local task_options = {}
-        for key, value in pairs(options) do
-            if not JOB_OPTIONS[key] then
-                check.fail("sys.every", 3, "options." .. tostring(key), "a known option", value, 3)
-            end
-            if key ~= "policy" then task_options[key] = value end
+--- Runs `fn(...)` every `ms` milliseconds as a task; returns its handle (sys.Task,
+--- plus setInterval). Options: those of sys.task, and `policy` ("rate", the
+--- default, or "delay").
+---@param ms integer
+---@param fn function
+---@param options? table
+---@return sys.Task
+function sys.every(ms, fn, options, ...)
+    ms = check.ms("sys.every", 1, "ms", ms, 1, check.MAX_MS)
+    check.func("sys.every", 2, "fn", fn)
+    options = options or {}
+    if type(options) ~= "table" then check.fail("sys.every", 3, "options", "a table or nil", options, 3) end
+    local task_options = {}
+    for key, value in pairs(options) do
+        if not JOB_OPTIONS[key] then
+            check.fail("sys.every", 3, "options." .. tostring(key), "a known option", value, 3)
         end
-        local policy = options.policy or "rate"
-        if not POLICIES[policy] then check.fail("sys.every", 3, "options.policy", '"rate" or "delay"', policy, 3) end
-        task_options.name = task_options.name or core.name_of("every", fn)
-        -- Not a tail call: new_handle's errors count on this frame to blame our caller.
-        local handle = core.start_job(job_loop, task_options, { interval = ms, policy = policy, job = fn }, ...)
-        return handle
+        if key ~= "policy" then task_options[key] = value end
     end
-
-    return every
+    local policy = options.policy or "rate"
+    if not POLICIES[policy] then check.fail("sys.every", 3, "options.policy", '"rate" or "delay"', policy, 3) end
+    task_options.name = task_options.name or ("every@" .. core.source_of(fn))
+    -- Not a tail call: new_handle's errors count on this frame to blame our caller.
+    local handle = tasks.start_job(job_loop, task_options, { interval = ms, policy = policy, job = fn }, ...)
+    return handle
 end

@@ -6,72 +6,69 @@
 -- debug.sethook keeps per thread (in a weak table), so sys hooks each task as it
 -- starts: about 40 bytes per live task while the watchdog is on, and no cost per
 -- slice. (Moving one hook to whichever task runs would cost two C calls per slice.)
--- The first firing of a slice notes the time; later ones compare. Past `budget` ms the culprit is logged once and "SYS_WATCHDOG" is published
--- with {name, ran_ms}; past `abort` ms an error is raised inside it, so it fails like
+-- The first firing of a slice notes the time; later ones compare. Past `budget` ms
+-- the culprit is logged once and "SYS_WATCHDOG" is published with {name, ran_ms}; past `abort` ms an error is raised inside it, so it fails like
 -- any task or callback (and its error policy applies) instead of stalling the loop.
 -- sys tells the watchdog when a slice starts; nothing else costs time per slice.
+-- Loaded on first use (sys.lua).
 
+local core = require "sys.core"
 local log = require "log"
 local check = require "sys.check"
 
+local sys = require "sys"
+local micros, hooks = rtos.micros, core.hooks
 local CHECK_EVERY = 10000 -- VM instructions between clock readings
-local MASK = 0x7FFFFFFF
+local MASK = core.MASK
 
----@param sys table
----@param core table {micros, label_of, set_slice_hook, set_task_hook, tasks}
-return function(sys, core)
-    local micros = core.micros
-    local budget_us, abort_us
-    local owner, started, warned
+local budget_us, abort_us
+local owner, started, warned
 
-    local function on_slice(what)
-        owner, started, warned = what, nil, false
+local function on_slice(what)
+    owner, started, warned = what, nil, false
+end
+
+local function hook()
+    if not owner then return end
+    local now = micros()
+    if not started then
+        started = now
+        return
     end
-
-    local function hook()
-        if not owner then return end
-        local now = micros()
-        if not started then
-            started = now
-            return
-        end
-        local ran = (now - started) & MASK
-        if ran >= budget_us and not warned then
-            warned = true
-            local name, ran_ms = core.label_of(owner), ran // 1000
-            log.warn("sys", "watchdog: " .. name .. " has run " .. ran_ms .. " ms without yielding")
-            sys.publish("SYS_WATCHDOG", { name = name, ran_ms = ran_ms })
-        end
-        if abort_us and ran >= abort_us then
-            local name = core.label_of(owner)
-            owner = nil -- one error per slice
-            error("watchdog: " .. name .. " ran " .. ran // 1000 .. " ms without yielding", 2)
-        end
+    local ran = (now - started) & MASK
+    if ran >= budget_us and not warned then
+        warned = true
+        local name, ran_ms = core.label_of(owner), ran // 1000
+        log.warn("sys", "watchdog: " .. name .. " has run " .. ran_ms .. " ms without yielding")
+        sys.publish("SYS_WATCHDOG", { name = name, ran_ms = ran_ms })
     end
-
-    --- Sets the watchdog: report a task or callback that runs `budget_ms` without
-    --- yielding, and raise an error in it at `abort_ms` (nil: never). `budget_ms` nil
-    --- switches the watchdog off (the default).
-    ---@param budget_ms integer?
-    ---@param abort_ms integer?
-    local function set(budget_ms, abort_ms)
-        if budget_ms == nil then
-            core.set_slice_hook(nil)
-            core.set_task_hook(nil)
-            debug.sethook()
-            for co in pairs(core.tasks()) do debug.sethook(co) end
-            return
-        end
-        budget_us = check.ms("sys.setWatchdog", 1, "budget_ms", budget_ms, 1, check.MAX_MS // 1000) * 1000
-        abort_us = abort_ms and check.ms("sys.setWatchdog", 2, "abort_ms", abort_ms, budget_ms,
-            check.MAX_MS // 1000) * 1000
-        owner = nil
-        local function watch(co) debug.sethook(co, hook, "", CHECK_EVERY) end
-        core.set_slice_hook(on_slice)
-        core.set_task_hook(watch)
-        debug.sethook(hook, "", CHECK_EVERY)
-        for co in pairs(core.tasks()) do watch(co) end
+    if abort_us and ran >= abort_us then
+        local name = core.label_of(owner)
+        owner = nil -- one error per slice
+        error("watchdog: " .. name .. " ran " .. ran // 1000 .. " ms without yielding", 2)
     end
+end
 
-    return set
+--- Sets the watchdog: report a task or callback that runs `budget_ms` without
+--- yielding, and raise an error in it at `abort_ms` (nil: never). `budget_ms` nil
+--- switches the watchdog off (the default).
+---@param budget_ms integer?
+---@param abort_ms integer?
+function sys.setWatchdog(budget_ms, abort_ms)
+    if budget_ms == nil then
+        hooks.slice = nil
+        hooks.task = nil
+        debug.sethook()
+        for co in pairs(core.tasks) do debug.sethook(co) end
+        return
+    end
+    budget_us = check.ms("sys.setWatchdog", 1, "budget_ms", budget_ms, 1, check.MAX_MS // 1000) * 1000
+    abort_us = abort_ms and check.ms("sys.setWatchdog", 2, "abort_ms", abort_ms, budget_ms,
+        check.MAX_MS // 1000) * 1000
+    owner = nil
+    local function watch(co) debug.sethook(co, hook, "", CHECK_EVERY) end
+    hooks.slice = on_slice
+    hooks.task = watch
+    debug.sethook(hook, "", CHECK_EVERY)
+    for co in pairs(core.tasks) do watch(co) end
 end

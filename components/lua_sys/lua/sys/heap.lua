@@ -14,20 +14,8 @@
 -- Cancelled entries are not searched for (O(n)); their owner just stops recognising
 -- their seq, and `compact` drops them in one pass when they pile up.
 
-local deadlines = {}
-
 local MASK = 0x7FFFFFFF
 local HALF = 0x40000000
-deadlines.MASK = MASK
-deadlines.HALF = HALF
-
---- True if time (or seq) `a` comes before `b`, modulo 2^31.
----@param a integer
----@param b integer
----@return boolean
-function deadlines.before(a, b)
-    return (a - b) & MASK >= HALF
-end
 
 ---@class DeadlineHeap
 ---@field push fun(due: integer, seq: integer, item: any)
@@ -37,9 +25,11 @@ end
 ---@field compact fun(is_live: fun(seq: integer, item: any): boolean)
 ---@field each fun(visit: fun(due: integer, seq: integer, item: any))
 
---- Creates an empty heap.
+--- Creates an empty heap. Its arrays are replaced by fresh ones when it empties after
+--- having held more than `burst` / 3 entries (sys/core.lua's memory policy).
+---@param burst integer
 ---@return DeadlineHeap
-function deadlines.new()
+return function(burst)
     local due, seq, item = {}, {}, {}
     local n = 0
     local grown_to = 0 -- the largest n since the arrays were last replaced
@@ -91,9 +81,7 @@ function deadlines.new()
         n = n - 1
         if n > 0 then
             sift_down(1, ld, ls, lit)
-        elseif grown_to > 64 then
-            -- Array parts never shrink by themselves: after a burst of sleepers, give the
-            -- memory back by starting over with empty arrays.
+        elseif grown_to * 3 > burst then
             due, seq, item, grown_to = {}, {}, {}, 0
         end
         return d, s, it
@@ -120,5 +108,3 @@ function deadlines.new()
 
     return { push = push, peek = peek, pop = pop, size = size, compact = compact, each = each }
 end
-
-return deadlines

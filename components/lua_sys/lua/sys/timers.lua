@@ -1,0 +1,194 @@
+-- Lua timers: sys.timerStart, timerLoopStart, timerAdvStart, timerStop, timerStopAll,
+-- timerIsActive. Loaded on first use (sys.lua). A timer is one entry in the core's
+-- deadline heap, not an OS timer; the loop hands it to core.fire_timer when it is due.
+
+local core = require "sys.core"
+local check = require "sys.check"
+
+local sys, hooks = require "sys", core.hooks
+local select, type, next, pairs = select, type, next, pairs
+local unpack, pack = table.unpack, table.pack
+local millis, micros = rtos.millis, rtos.micros
+local MASK, MAX_MS, INT_MAX = core.MASK, check.MAX_MS, check.INT_MAX
+
+---@class sys.Timer
+---@field id integer
+---@field fn function
+---@field args table|nil  packed arguments for fn
+---@field ms integer
+---@field remaining integer  firings left; -1 forever
+---@field seq integer|nil  seq of its deadline entry; nil once stopped
+---@field overruns integer
+
+-- The timers' state, read by sys.stats and sys.describe.
+local timers = {
+    by_id = {}, -- [id] = timer
+    count = 0, fired = 0,
+    overruns = 0, -- ticks skipped by timers and periodic jobs (sys/periodic.lua)
+}
+local by_id = timers.by_id
+local timers_of = {} -- [fn] = { [timer] = true }
+local last_timer_id = 0
+
+local function same_args(args, ...)
+    local n = select("#", ...)
+    if args == nil then return n == 0 end
+    if args.n ~= n then return false end
+    for i = 1, n do
+        if args[i] ~= (select(i, ...)) then return false end
+    end
+    return true
+end
+
+local function find_timer(fn, ...)
+    local set = timers_of[fn]
+    if not set then return nil end
+    for t in pairs(set) do
+        if same_args(t.args, ...) then return t end
+    end
+end
+
+local function forget_timer(t)
+    by_id[t.id] = nil
+    local set = timers_of[t.fn]
+    set[t] = nil
+    if next(set) == nil then timers_of[t.fn] = nil end
+    t.seq = nil
+    timers.count = timers.count - 1
+end
+
+local function stop_timer(t)
+    local s = t.seq
+    forget_timer(t)
+    core.drop_entry(s)
+end
+
+local function start_timer(fname, fn, ms, remaining, ...)
+    check.func(fname, 1, "fn", fn)
+    ms = check.ms(fname, 2, "ms", ms, remaining == 1 and 0 or 1, MAX_MS)
+    -- As in LuatOS, a timer with the same function and arguments replaces the old one.
+    local old = find_timer(fn, ...)
+    if old then stop_timer(old) end
+    -- Ids run 1..INT_MAX and wrap (the device's integers are 32-bit), skipping ids
+    -- still in use.
+    repeat
+        last_timer_id = last_timer_id % INT_MAX + 1
+    until by_id[last_timer_id] == nil
+    local t = {
+        id = last_timer_id, fn = fn, ms = ms, remaining = remaining, overruns = 0,
+        args = select("#", ...) > 0 and pack(...) or nil,
+    }
+    by_id[t.id] = t
+    local set = timers_of[fn]
+    if not set then
+        set = {}
+        timers_of[fn] = set
+    end
+    set[t] = true
+    timers.count = timers.count + 1
+    t.seq = core.next_seq()
+    core.schedule((millis() + ms) & MASK, t.seq, t)
+    return t.id
+end
+
+--- Calls `fn(...)` once, `ms` milliseconds from now. Returns the timer id.
+---@param fn function
+---@param ms number
+---@return integer id
+function sys.timerStart(fn, ms, ...)
+    return start_timer("sys.timerStart", fn, ms, 1, ...)
+end
+
+--- Calls `fn(...)` every `ms` milliseconds (ms >= 1), drift-free: the n-th call is
+--- due at start + n * ms. A call that would come late by a whole period or more is
+--- skipped and counted as an overrun rather than run in a burst.
+---@param fn function
+---@param ms number
+---@return integer id
+function sys.timerLoopStart(fn, ms, ...)
+    return start_timer("sys.timerLoopStart", fn, ms, -1, ...)
+end
+
+--- LuatOS's general form: `count` 0 fires once, -1 forever, N >= 1 fires N times.
+---@param fn function
+---@param ms number
+---@param count integer
+---@return integer id
+function sys.timerAdvStart(fn, ms, count, ...)
+    count = check.integer("sys.timerAdvStart", 3, "count", count, -1, INT_MAX)
+    return start_timer("sys.timerAdvStart", fn, ms, count == 0 and 1 or count, ...)
+end
+
+local function timer_of(fname, val, ...)
+    if type(val) == "number" then return by_id[val] end
+    if type(val) == "function" then return find_timer(val, ...) end
+    check.fail(fname, 1, "timer", "a timer id or a function", val)
+end
+
+--- Stops a timer given by id, or by function and arguments. Returns true if a timer
+--- was stopped. Once it returns, the timer's function is not called again.
+---@param val integer|function
+---@return boolean
+function sys.timerStop(val, ...)
+    local t = timer_of("sys.timerStop", val, ...)
+    if not t then return false end
+    stop_timer(t)
+    return true
+end
+
+--- Stops every timer of function `fn`, whatever its arguments. Returns how many.
+---@param fn function
+---@return integer
+function sys.timerStopAll(fn)
+    check.func("sys.timerStopAll", 1, "fn", fn)
+    local set, count = timers_of[fn], 0
+    if set then
+        for t in pairs(set) do
+            stop_timer(t)
+            count = count + 1
+        end
+    end
+    return count
+end
+
+--- True if the timer (by id, or by function and arguments) is pending.
+---@param val integer|function
+---@return boolean
+function sys.timerIsActive(val, ...)
+    return timer_of("sys.timerIsActive", val, ...) ~= nil
+end
+
+-- Called by the loop when timer `t`, due at `due`, is to fire (`now` is the turn's
+-- time): schedules its next firing first, so the callback may stop or restart it.
+function core.fire_timer(t, due, now)
+    timers.fired = timers.fired + 1
+    local remaining = t.remaining
+    if remaining == 1 then
+        forget_timer(t)
+    else
+        if remaining > 1 then t.remaining = remaining - 1 end
+        local ms = t.ms
+        local late = (now - due) & MASK -- how late this call is (due is never after now)
+        local missed = late // ms
+        if missed > 0 then
+            t.overruns = t.overruns + missed
+            timers.overruns = timers.overruns + missed
+        end
+        t.seq = core.next_seq()
+        core.schedule((due + (missed + 1) * ms) & MASK, t.seq, t)
+    end
+    local trace = hooks.trace
+    local started = trace and micros()
+    local args, ok, message, traceback = t.args, nil, nil, nil
+    if args then
+        ok, message, traceback = core.call(t, t.fn, unpack(args, 1, args.n))
+    else
+        ok, message, traceback = core.call(t, t.fn)
+    end
+    if started then trace("timer", "timer " .. t.id, started, (micros() - started) & MASK) end
+    if not ok then
+        core.report("timer", "timer " .. t.id .. " -> " .. core.source_of(t.fn), message, traceback)
+    end
+end
+
+return timers
