@@ -39,12 +39,16 @@ rtos = {
 }
 """
 
-MEASURE = """
-local steps = ...
+# The resident heap in bytes after two full collections.
+RESIDENT = """
 local function resident()
     collectgarbage(); collectgarbage()
     return collectgarbage("count") * 1024
 end
+"""
+
+MEASURE = RESIDENT + """
+local steps = ...
 local out = {}
 local before = resident()
 for i = 1, #steps do
@@ -58,12 +62,8 @@ return table.concat(out, " ")
 
 # What each file's functions cost, held alive: loaded from source, from stripped
 # bytecode.
-PROTOTYPES = """
+PROTOTYPES = RESIDENT + """
 local source = ...
-local function resident()
-    collectgarbage(); collectgarbage()
-    return collectgarbage("count") * 1024
-end
 local base = resident()
 local fn = assert(load(source, "=file"))
 local from_source = resident() - base
