@@ -59,13 +59,18 @@ class DutConsole:
     def put(self, path: str, data: bytes, crc: int | None = None) -> tuple[str, tuple[str, ...], bytes]:
         return self.request("put", path, len(data), f"{p.crc32(data) if crc is None else crc:08x}", payload=data)
 
-    def push(self, path: str, source: str) -> None:
-        status, args, _ = self.put(path, source.encode())
+    def push(self, path: str, content: str | bytes) -> None:
+        status, args, _ = self.put(path, content.encode() if isinstance(content, str) else content)
         assert status == p.OK, f"push {path}: {status} {' '.join(args)}"
 
     def get(self, path: str) -> bytes:
         status, args, data = self.request("get", path)
         assert status == p.DATA, f"get {path}: {status} {' '.join(args)}"
+        return data
+
+    def describe(self) -> bytes:
+        status, args, data = self.request("describe")
+        assert status == p.DATA, f"describe: {status} {' '.join(args)}"
         return data
 
     def run(self, path: str) -> None:

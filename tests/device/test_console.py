@@ -90,8 +90,7 @@ def test_repl_prints_values_and_errors(console):
 
 def test_describe_shows_the_runtime(console):
     start_loop(console)
-    status, _, text = console.request("describe")
-    assert status == p.DATA
+    text = console.describe()
     assert b"version=LuaSys-" in text and b"lua_heap:" in text
     assert b"stats:" in text and b"published=" in text  # sys.stats()
     assert b"LuaSys at " in text and b" tasks, " in text  # the table of sys.describe()

@@ -1,6 +1,7 @@
 #include "luat_runtime.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "esp_log.h"
@@ -60,6 +61,34 @@ static int panic_handler(lua_State *L)
     return 0; /* Lua aborts */
 }
 
+/* print() as Lua's, but the whole line is written under stdout's lock: the
+ * console writes a reply and its data under that lock (lua_sys_console.c), so
+ * a line printed meanwhile waits instead of landing inside the reply. Lua's
+ * own print() writes each piece separately, and not every libc makes a plain
+ * fwrite() wait for flockfile() (the QEMU kit's picolibc 1.8 does not). The
+ * arguments are converted first: a __tostring error must not leave the lock
+ * held. */
+static int locked_print(lua_State *L)
+{
+    int n = lua_gettop(L);
+    for (int i = 1; i <= n; i++) {
+        luaL_tolstring(L, i, NULL);
+    }
+    flockfile(stdout);
+    for (int i = 1; i <= n; i++) {
+        size_t len;
+        const char *s = lua_tolstring(L, n + i, &len);
+        if (i > 1) {
+            fputc('\t', stdout);
+        }
+        fwrite(s, 1, len, stdout);
+    }
+    fputc('\n', stdout);
+    fflush(stdout);
+    funlockfile(stdout);
+    return 0;
+}
+
 /* package.path = "<dir>/?.lua;<dir>/?/init.lua;" .. package.path */
 static void prepend_script_dir(lua_State *L, const char *script_path)
 {
@@ -82,6 +111,7 @@ static int runtime_main(lua_State *L)
 {
     const char *script_path = lua_touserdata(L, 1);
     luaL_openlibs(L);
+    lua_register(L, "print", locked_print);
     luaL_requiref(L, "rtos", luaopen_rtos, 1);
     lua_pop(L, 1);
     luat_embed_install_searcher(L);
