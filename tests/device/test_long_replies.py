@@ -1,5 +1,5 @@
 """Long replies arrive whole: multi-kilobyte files both ways and `describe` replies,
-while the program prints. Every DATA reply is checked against its CRC (DutConsole), so
+while the program prints. Every DATA reply is checked against its CRC (the console client), so
 a byte lost, repeated or interleaved anywhere fails the test. On the emulated ESP32-C3
 this is the test that caught output lost between QEMU and the reader (docs/firmware.md,
 *QEMU*)."""
@@ -30,20 +30,19 @@ def file_of(size: int, seed: int) -> bytes:
     return random.Random(seed).randbytes(size)
 
 
-def test_multi_kilobyte_files_go_both_ways(console):
+def test_multi_kilobyte_files_go_both_ways(device):
     for seed, size in enumerate(SIZES):
         data = file_of(size, seed)
-        console.push(f"t_blob{seed}.bin", data)
-        assert console.get(f"t_blob{seed}.bin") == data
+        device.push(f"t_blob{seed}.bin", data)
+        assert device.get(f"t_blob{seed}.bin") == data
 
 
-def test_long_replies_stay_whole_while_the_program_prints(console):
+def test_long_replies_stay_whole_while_the_program_prints(device):
     data = file_of(SIZES[-1], 7)
-    console.push("t_blob.bin", data)
-    console.push("t_chatty.lua", CHATTY_LOOP)
-    console.run("t_chatty.lua")
-    console.dut.expect_exact("chatter 1")
+    device.push("t_blob.bin", data)
+    device.start("t_chatty.lua", CHATTY_LOOP)
+    device.expect("chatter 1")
     for _ in range(3):
-        text = console.describe()
-        assert b"LuaSys at " in text and b" tasks, " in text
-        assert console.get("t_blob.bin") == data
+        text = device.client.describe()
+        assert "LuaSys at " in text and " tasks, " in text
+        assert device.get("t_blob.bin") == data

@@ -1,0 +1,110 @@
+"""The LuaSys pytest plugin's `device` fixture (docs/testing.md#the-device-fixture),
+registered as a `pytest11` entry point: the same test file runs on the simulator in
+CI and on a board at the desk, chosen on the command line.
+
+Device kinds:
+- "sim", "native": a device on this PC (`luasys sim --serial`, `luasys native
+  --serial`) that this plugin starts once per session, with a temporary filesystem;
+- "dut": pytest-embedded's `dut`, as its own options describe it: a board
+  (`--embedded-services esp,idf --port /dev/ttyUSB0 --target esp32 --app-path .`) or
+  ESP-IDF's linux target (`--embedded-services idf --target linux --app-path .`).
+Each test opens the device's port afresh, which resets it: every test starts at the
+boot banner.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from . import pc_devices
+from .device import TAIL_LINES, Device, DutTransport
+from .native_binary import BUILD_HINT, native_binary
+from .transport import SerialTransport
+
+KINDS = (*pc_devices.KINDS, "dut")
+DEVICES = pytest.StashKey[list]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("luasys", "LuaSys firmware tests (docs/testing.md)")
+    group.addoption("--luasys-device", metavar="KIND[,KIND...]",
+                    help=f"what the device fixture runs on: {', '.join(KINDS)} (default: the luasys_devices "
+                         "ini option; dut when pytest-embedded's --embedded-services or --port is given)")
+    parser.addini("luasys_devices", "the device kinds the device fixture runs on by default", default="sim")
+
+
+def device_kinds(config: pytest.Config) -> list[str]:
+    given = config.getoption("luasys_device")
+    if given:
+        kinds = given.split(",")
+    elif _option(config, "embedded_services") or _option(config, "port"):
+        kinds = ["dut"]
+    else:
+        kinds = config.getini("luasys_devices").split()
+    unknown = [kind for kind in kinds if kind not in KINDS]
+    if unknown or not kinds:
+        raise pytest.UsageError(f"--luasys-device: {', '.join(unknown) or 'nothing'} is not a device kind "
+                                f"(one or more of {', '.join(KINDS)}, separated by commas)")
+    return kinds
+
+
+def _option(config: pytest.Config, name: str):
+    try:
+        return config.getoption(name)
+    except ValueError:  # pytest-embedded is not installed
+        return None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "luasys_device_port" in metafunc.fixturenames:
+        metafunc.parametrize("luasys_device_port", device_kinds(metafunc.config), indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def luasys_device_port(request: pytest.FixtureRequest):
+    """(kind, the pty of the PC device serving it, or None for a dut)."""
+    kind = request.param
+    if kind == "dut":
+        yield kind, None
+        return
+    binary = None
+    if kind == "native":
+        binary = native_binary()
+        if not binary.is_file():
+            pytest.skip(f"the native build is not there ({binary}); build it: {BUILD_HINT}")
+    with tempfile.TemporaryDirectory(prefix=f"luasys-{kind}-fs-") as fs, \
+            pc_devices.serve(kind, Path(fs), binary) as pty:
+        yield kind, pty
+
+
+@pytest.fixture
+def device(request: pytest.FixtureRequest, luasys_device_port) -> Device:
+    """The device, just reset (its boot banner read): `push`, `run`, `start`,
+    `expect`, `line`, `eval`, `restart`; `client` is the console client."""
+    kind, pty = luasys_device_port
+    transport = DutTransport(request.getfixturevalue("dut")) if kind == "dut" else SerialTransport(pty, 115200)
+    device = Device(transport, kind)
+    request.node.stash.setdefault(DEVICES, []).append(device)
+    try:
+        device.wait_banner()
+        yield device
+    finally:
+        transport.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.failed:
+        for device in item.stash.get(DEVICES, []):
+            report.sections.append((f"luasys device ({device.kind}): last {TAIL_LINES} lines", device.tail()))
+    return report
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"luasys devices: {', '.join(device_kinds(config))}" + (
+        f" (LUASYS_NATIVE={os.environ['LUASYS_NATIVE']})" if os.environ.get("LUASYS_NATIVE") else "")
