@@ -7,8 +7,8 @@ from __future__ import annotations
 import argparse
 from importlib.metadata import entry_points
 
-from . import (__version__, files_commands, flash_command, fs_command, monitor_command, record_command,
-               repl_command, run_commands, safe_mode_command)
+from . import (__version__, files_commands, flash_command, fs_command, monitor_command, new_command,
+               record_command, repl_command, run_commands, safe_mode_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     repl_command.register(commands)
     monitor_command.register(commands)
     record_command.register(commands)
+    new_command.register(commands)
     fs_command.register(commands)
     flash_command.register(commands)
     return parser
