@@ -3,20 +3,12 @@ pytest on a project that has only a main.lua and a test file."""
 
 from __future__ import annotations
 
+from importlib import resources
+
 import pytest
 
-MAIN = """
-sys.subscribe("button", function(pin) print("pressed", pin) end)
-sys.taskInit(function()
-    while true do
-        print("LED ON")
-        sys.wait(500)
-        print("LED OFF")
-        sys.wait(500)
-    end
-end)
-sys.run()
-"""
+# The script `luasys new` starts a project with: a blinking LED and a button.
+MAIN = (resources.files("luasys") / "project_template" / "main.lua").read_text()
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""`luasys new DIR`: the project it makes works at once. Its tests run, as a user
-runs them, in a pytest of their own against the installed plugin."""
+"""`luasys new DIR` writes the project's files (tests/tools/test_packaging.py runs the
+new project's tests against an installed luasys)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def luasys(*args: str, cwd=None) -> subprocess.CompletedProcess:
                           timeout=TIMEOUT_S)
 
 
-def test_a_new_project_has_its_files_and_its_tests_pass(tmp_path):
+def test_a_new_project_has_its_files(tmp_path):
     project = tmp_path / "doorbell"
     done = luasys("new", str(project))
     assert done.returncode == 0, done.stderr
@@ -32,12 +32,7 @@ def test_a_new_project_has_its_files_and_its_tests_pass(tmp_path):
     steps = [step.get("run") for step in workflow["jobs"]["simulator"]["steps"]]
     assert steps[-2:] == [f'pip install "luasys~={__version__}"', "pytest"]
     tests = (project / "tests/test_main.py").read_text()
-    assert "(sim)" in tests and "(device)" in tests  # both fixtures
-
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project,
-                         capture_output=True, text=True, timeout=TIMEOUT_S)
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "3 passed" in run.stdout
+    assert "(sim)" in tests and "(device)" in tests  # both fixtures; tests/tools/test_packaging.py runs them
 
 
 def test_new_refuses_a_directory_that_is_not_empty(tmp_path):

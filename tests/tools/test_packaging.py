@@ -53,3 +53,16 @@ def test_the_installed_package_carries_the_native_build(installed: Path, tmp_pat
     done = subprocess.run([str(binary), "--exit-when-idle", "hi.lua"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=60)
     assert "native hi" in done.stdout
+
+
+def test_a_new_project_passes_its_tests_with_the_installed_package_alone(installed: Path, tmp_path: Path):
+    """`pip install luasys` is all a user needs: `luasys new`, then pytest finds the
+    plugin (its pytest11 entry points) and the project's tests pass, the device test on
+    the simulator's console included."""
+    done = run_installed(installed, tmp_path, "-m", "luasys", "new", "doorbell")
+    assert done.returncode == 0, done.stderr
+    run = run_installed(installed, tmp_path / "doorbell", "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "3 passed" in run.stdout
+    where = run_installed(installed, tmp_path / "doorbell", "-c", "import host_sim.pytest_plugin as p; print(p.__file__)")
+    assert where.stdout.strip().startswith(str(installed))  # the installed plugin, not the checkout
