@@ -63,8 +63,12 @@ def sim_factory(request: pytest.FixtureRequest) -> Callable[..., SimSession]:
             options.setdefault("seed", config.getoption("luasys_seed"))
         if config.getoption("luasys_lua"):
             options.setdefault("lua_version", config.getoption("luasys_lua"))
-        session = SimSession(_in_rootdir(config, script) if script is not None else default_script(config),
-                             **options)
+        path = _in_rootdir(config, script) if script is not None else default_script(config)
+        if not path.is_file():
+            pytest.fail(f"the sim fixture runs {path}, which is not there: name the script with the luasys_script "
+                        "ini option, --luasys-script, @pytest.mark.luasys_sim(script=...) or sim_factory(script)",
+                        pytrace=False)
+        session = SimSession(path, **options)
         if replay is not None:
             load(_in_rootdir(config, replay)).inject_into(session)
         sessions.append(session)

@@ -69,3 +69,12 @@ def test_the_marker_and_the_command_line_choose_script_and_seed(project):
             assert sim.lines() != sim_factory(seed=1).lines()
     """)
     project.runpytest_subprocess("-q", "--luasys-script=dice.lua", "--luasys-seed=3").assert_outcomes(passed=2)
+
+
+def test_a_missing_script_is_named_with_the_ways_to_name_another(pytester: pytest.Pytester):
+    pytester.makepyfile(test_nothing="def test_sim(sim): pass")
+    result = pytester.runpytest_subprocess("-q")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*the sim fixture runs *main.lua, which is not there: name the script with the "
+                                 "luasys_script ini option*"])
+    assert "Traceback" not in result.stdout.str()

@@ -131,3 +131,24 @@ def test_sim_replay_says_what_the_device_lost(tmp_path):
     assert done.stdout.splitlines() == ["[   0.005] io\t1"]
     assert "could not keep 3 records" in done.stderr
     assert load(recording).lost == 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--messages", "0"], "luasys record: --messages must be > 0 (got 0)"),
+    (["--for", "-1"], "luasys record: --for must be > 0 (got -1.0)"),
+    (["--limit", "0"], "luasys record: --limit must be > 0 (got 0)"),
+    (["--run", "app.v2.lua"], "luasys record: --run takes a script whose name has no other dot than .lua's"),
+])
+def test_record_refuses_bad_options_before_touching_the_device(tmp_path, args, message):
+    done = subprocess.run([sys.executable, "-m", "luasys", "record", "--port", str(tmp_path / "no-such-port"),
+                           *args, str(tmp_path / "out.jsonl")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.startswith(message)
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_record_without_a_device_says_so_in_one_line_and_writes_nothing(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "luasys", "record", "--port", str(tmp_path / "no-such-port"),
+                           str(tmp_path / "out.jsonl")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stderr.startswith("luasys record: ") and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out.jsonl").exists()

@@ -54,16 +54,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"luasys record: --{'for' if name == 'duration' else name} must be > 0 (got {value})",
                   file=sys.stderr)
             return 2
-    try:
-        out = open(args.out, "w", encoding="utf-8")
-    except OSError as error:
-        print(f"luasys record: cannot write {args.out}: {error.strerror}", file=sys.stderr)
-        return 2
-    with out:
-        return connection.run_command(args, lambda client: _record(client, args, out))
+    return connection.run_command(args, lambda client: _record(client, args))
 
 
-def _record(client, args: argparse.Namespace, out) -> int:
+def _record(client, args: argparse.Namespace) -> int:
+    with open(args.out, "w", encoding="utf-8") as out:  # once the device answers
+        return _record_into(client, args, out)
+
+
+def _record_into(client, args: argparse.Namespace, out) -> int:
     boot = None
     if args.script:
         script = PurePosixPath(args.script)
