@@ -30,9 +30,17 @@ typedef struct {
     void *ctx;
 } lua_sys_console_io_t;
 
+/** Longest protocol path (bytes), relative to fs_root. */
+#define LUA_SYS_CONSOLE_PATH_MAX 64
+/** Longest full path the console builds (bytes, with its NUL): fs_root, '/', a path, ".part". */
+#define LUA_SYS_CONSOLE_FULL_PATH_MAX 256
+/** Longest fs_root lua_sys_console_start takes (bytes), so that no full path is ever cut. */
+#define LUA_SYS_CONSOLE_FS_ROOT_MAX (LUA_SYS_CONSOLE_FULL_PATH_MAX - 1 - 1 - LUA_SYS_CONSOLE_PATH_MAX - 5)
+
 typedef struct {
     lua_sys_console_io_t io;
-    const char *fs_root;     /*!< directory the file commands work in, e.g. "/lua" */
+    const char *fs_root;     /*!< directory the file commands work in, e.g. "/lua";
+                                  at most LUA_SYS_CONSOLE_FS_ROOT_MAX bytes */
     const char *boot_script; /*!< what `restart` runs, e.g. "/lua/main.lua" */
     uint32_t task_stack_size;
     unsigned task_priority;
@@ -47,7 +55,8 @@ typedef struct {
  * @brief Print the boot banner and start the console task.
  *
  * @param config copied; the strings must stay valid
- * @return ESP_OK, ESP_ERR_INVALID_ARG, ESP_ERR_INVALID_STATE (already
+ * @return ESP_OK, ESP_ERR_INVALID_ARG (a NULL field, or an fs_root longer than
+ *         LUA_SYS_CONSOLE_FS_ROOT_MAX), ESP_ERR_INVALID_STATE (already
  *         started) or ESP_ERR_NO_MEM.
  */
 esp_err_t lua_sys_console_start(const lua_sys_console_config_t *config);

@@ -25,14 +25,15 @@
 #define MARKER '\x01'
 #define HEADER_MAX 256
 #define LINE_MAX_BYTES 1024
-#define PATH_MAX_BYTES 64
+#define PATH_MAX_BYTES LUA_SYS_CONSOLE_PATH_MAX
 #define FILE_MAX (1024 * 1024)
 #define EVAL_MAX (16 * 1024)
 #define PAYLOAD_IDLE_MS 2000
 #define READY_TIMEOUT_MS 2000
 #define ARGS_MAX 3
 #define TAG_MAX 8
-#define FULL_PATH_MAX 192
+#define FULL_PATH_MAX LUA_SYS_CONSOLE_FULL_PATH_MAX
+#define PART_SUFFIX ".part"
 #define TOPIC "SYS_CONSOLE"
 #define SAFE_MODE_FILE ".safe_mode" /* the app's boot counter on hosts: not listed */
 #define DESCRIBE_SOURCE "return require(\"console\").describe()"
@@ -348,7 +349,12 @@ static bool full_path(const char *tag, const char *path, char *out)
                    "empty, '.' or '..' parts)", path, PATH_MAX_BYTES);
         return false;
     }
-    snprintf(out, FULL_PATH_MAX, "%s/%s", s_con.config.fs_root, rel);
+    /* Never cut: lua_sys_console_start refused roots too long for a path and its ".part". */
+    int n = snprintf(out, FULL_PATH_MAX, "%s/%s", s_con.config.fs_root, rel);
+    if (n < 0 || (size_t)n + sizeof PART_SUFFIX > FULL_PATH_MAX) {
+        reply(tag, "ERR bad-path '%s' is too long for this filesystem root", path);
+        return false;
+    }
     return true;
 }
 
@@ -412,7 +418,7 @@ static void do_hello(const char *tag, char **args)
 
 static void do_put(const char *tag, char **args)
 {
-    char path[FULL_PATH_MAX], part[FULL_PATH_MAX + 8];
+    char path[FULL_PATH_MAX], part[FULL_PATH_MAX + sizeof PART_SUFFIX];
     size_t size;
     uint32_t crc;
     if (!full_path(tag, args[0], path) || !parse_size(tag, args[1], FILE_MAX, &size) ||
@@ -425,7 +431,7 @@ static void do_put(const char *tag, char **args)
         return;
     }
     make_parents(path);
-    snprintf(part, sizeof part, "%s.part", path);
+    snprintf(part, sizeof part, "%s" PART_SUFFIX, path);
     FILE *f = fopen(part, "wb");
     if (f == NULL) {
         reply(tag, "ERR io cannot create %s: %s", args[0], strerror(errno));
@@ -829,7 +835,7 @@ bool lua_sys_console_next_run(char *script_path, size_t size)
 esp_err_t lua_sys_console_start(const lua_sys_console_config_t *config)
 {
     if (config == NULL || config->io.read == NULL || config->io.write == NULL || config->fs_root == NULL ||
-        config->boot_script == NULL) {
+        config->boot_script == NULL || strlen(config->fs_root) > LUA_SYS_CONSOLE_FS_ROOT_MAX) {
         return ESP_ERR_INVALID_ARG;
     }
     if (s_con.started) {

@@ -46,6 +46,11 @@ static int serve_console(lua_sys_config_t *config, const char *fs_root, unsigned
     if (config->exit_when_idle) {
         return usage();
     }
+    if (strlen(fs_root) > LUA_SYS_CONSOLE_FS_ROOT_MAX) {
+        fprintf(stderr, "luasys-native: --fs: the directory's path is %zu bytes; the console takes at most %d\n",
+                strlen(fs_root), LUA_SYS_CONSOLE_FS_ROOT_MAX);
+        return 2;
+    }
     snprintf(boot_script, sizeof boot_script, "%s/main.lua", fs_root);
     if (config->script_path == NULL) {
         config->script_path = boot_script;
