@@ -120,13 +120,14 @@ T.case("playlist stop cancels a run", function()
     local heard = record { "tick", "playlist.stopped", "done" }
     local run = playlist.start(playlist.register {
         name = "long", completion_event = "done",
-        steps = { { event = "tick", offset = 0, ["repeat"] = 10, interval = 50 } },
+        steps = { { event = "tick", offset = 0, ["repeat"] = 10, interval = 100 } },
     })
     local results = {}
+    -- Halfway between two ticks: 50 ms of margin for a loaded real-time backend.
     sys.timerStart(function()
         results[1] = playlist.stop(run)
         results[2] = playlist.stop(run)
-    end, 120)
+    end, 250)
     sys.run()
     T.eq(results, { true, false }, "a second stop finds nothing to stop")
     T.eq(topics_of(heard), { "tick", "tick", "tick", "playlist.stopped" })
@@ -136,13 +137,14 @@ end)
 T.case("playlist several runs of one playlist play at once", function()
     local heard = record { "playlist.emitted", "playlist.stopped" }
     local handle = playlist.register {
-        name = "twice", steps = { { event = "beat", offset = 0, ["repeat"] = 2, interval = 100 } },
+        name = "twice", steps = { { event = "beat", offset = 0, ["repeat"] = 2, interval = 200 } },
     }
     local first, second = playlist.start(handle), nil
+    -- Halfway between the first run's beats: 100 ms of margin on a loaded machine.
     sys.timerStart(function()
         second = playlist.start(handle)
         T.eq(playlist.list()[1].runs, 2, "both runs are playing")
-    end, 50)
+    end, 100)
     sys.run()
     local by_run = {}
     for _, h in ipairs(heard) do
