@@ -1,14 +1,25 @@
-# cmake -DLUA_DIR=<dir> -DOUTPUT=<file.c> -P luat_embed_gen.cmake
+# cmake -DLUA_DIR=<dir> -DOUTPUT=<file.c> [-DLUAC=<luac> [-DSTRIP=ON]] -P luat_embed_gen.cmake
 #
 # Writes a C file defining luat_embedded_modules[] (see src/luat_embed.h):
 # one entry per .lua file under LUA_DIR, sorted by path. Module names follow
-# require: "a/b.lua" -> "a.b", "a/init.lua" -> "a".
+# require: "a/b.lua" -> "a.b", "a/init.lua" -> "a". With LUAC each file is
+# compiled to a binary chunk first (luac runs in LUA_DIR on the relative path, so
+# the chunk's source name is the same "@a/b.lua" a source entry gets).
 if(NOT LUA_DIR OR NOT OUTPUT)
-    message(FATAL_ERROR "usage: cmake -DLUA_DIR=<dir> -DOUTPUT=<file.c> -P ${CMAKE_CURRENT_LIST_FILE}")
+    message(FATAL_ERROR "usage: cmake -DLUA_DIR=<dir> -DOUTPUT=<file.c> [-DLUAC=<luac> [-DSTRIP=ON]] -P ${CMAKE_CURRENT_LIST_FILE}")
 endif()
 
 file(GLOB_RECURSE lua_files RELATIVE "${LUA_DIR}" "${LUA_DIR}/*.lua")
 list(SORT lua_files)
+set(chunk_dir "${OUTPUT}.chunks")
+if(LUAC)
+    file(REMOVE_RECURSE "${chunk_dir}")
+    file(MAKE_DIRECTORY "${chunk_dir}")
+    set(strip_flag "")
+    if(STRIP)
+        set(strip_flag "-s")
+    endif()
+endif()
 
 set(arrays "")
 set(entries "")
@@ -17,7 +28,16 @@ foreach(rel IN LISTS lua_files)
     string(REGEX REPLACE "\\.lua$" "" module "${rel}")
     string(REGEX REPLACE "/init$" "" module "${module}")
     string(REPLACE "/" "." module "${module}")
-    file(READ "${LUA_DIR}/${rel}" hex HEX)
+    set(file "${LUA_DIR}/${rel}")
+    if(LUAC)
+        set(file "${chunk_dir}/${index}.luac")
+        execute_process(COMMAND "${LUAC}" ${strip_flag} -o "${file}" "${rel}"
+                        WORKING_DIRECTORY "${LUA_DIR}" RESULT_VARIABLE failed ERROR_VARIABLE message)
+        if(failed)
+            message(FATAL_ERROR "${LUAC} ${rel}: ${message}")
+        endif()
+    endif()
+    file(READ "${file}" hex HEX)
     string(LENGTH "${hex}" hex_len)
     math(EXPR size "${hex_len} / 2")
     string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
@@ -25,7 +45,9 @@ foreach(rel IN LISTS lua_files)
     if(size EQUAL 0)
         set(bytes "0x00,")
     endif()
-    string(APPEND arrays "static const unsigned char s_src_${index}[] = {${bytes}};\n")
+    # Aligned: Lua 5.5 loads a binary chunk in place ("fixed buffer"), and its code and
+    # line arrays are aligned relative to the chunk's start.
+    string(APPEND arrays "static const _Alignas(8) unsigned char s_src_${index}[] = {${bytes}};\n")
     string(APPEND entries "    { \"${module}\", \"@${rel}\", s_src_${index}, ${size} },\n")
     math(EXPR index "${index} + 1")
 endforeach()

@@ -12,7 +12,7 @@
 typedef struct {
     const char *module; /* "sys", "x.y" for x/y.lua, "x" for x/init.lua */
     const char *chunkname; /* "@sys.lua": how tracebacks name the file */
-    const unsigned char *source;
+    const unsigned char *source; /* Lua source, or a binary chunk (luac) */
     size_t size;
 } luat_embedded_module_t;
 

@@ -130,3 +130,19 @@ T.case("many short-lived timers leave the deadline heap empty", function()
     T.eq(sys.stats().timers_active, 0)
     T.eq(sys.run(), "idle")
 end)
+
+T.case("a callback's error traceback ends at the callback, not in the loop's frames", function()
+    T.expect_errors(2)
+    local function on_timer() error("timer exploded") end
+    local function on_message() error("subscriber exploded") end
+    sys.timerStart(on_timer, 1)
+    sys.subscribe("T", on_message)
+    sys.publish("T")
+    sys.run()
+    local callbacks = { timer = on_timer, subscriber = on_message }
+    for _, report in ipairs(T.errors()) do
+        local last = report.traceback:match("[^\n]*$")
+        local defined = "timers.lua:" .. debug.getinfo(callbacks[report.kind], "S").linedefined .. ">"
+        T.ok(last:find(defined, 1, true), report.kind .. "'s last frame: " .. last)
+    end
+end)

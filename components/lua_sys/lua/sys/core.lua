@@ -68,20 +68,30 @@ local executed = 0 -- task wake-ups and timer firings the loop ran
 local publish -- defined with the messages below
 local delivering_errors = false -- true while ERROR_TOPIC subscribers run
 
--- The frames below the xpcall that caught the error are the loop's own: cut them, so
--- the traceback shows the user's code only.
-local function user_frames(trace)
-    local cut = trace:find("\n[^\n]*xpcall'")
-    return cut and trace:sub(1, cut - 1) or trace
-end
-
--- Every xpcall below clears `caught_message` first: with_traceback records the error
--- value there. Lua does not call the message handler for an out-of-memory error, so
--- then the value xpcall returns is all there is, and `caught` says so.
-local caught_message
+-- Every xpcall below sets `calling` to the function it runs and clears
+-- `caught_message`: with_traceback records the error value there, and cuts the
+-- traceback below `calling`, whose callers are the loop's own frames, so it shows the
+-- user's code only. (Found by identity, not by name: the runtime may be stripped
+-- bytecode.) Lua does not call the message handler for an out-of-memory error, so then
+-- the value xpcall returns is all there is, and `caught` says so.
+local caught_message, calling
+local LEVELS_SHOWN = 21 -- traceback() elides the middle of longer stacks
 local function with_traceback(err)
     caught_message = err
-    return user_frames(traceback(tostring(err), 2))
+    local trace = traceback(tostring(err), 2)
+    local level = 2
+    repeat
+        local info = getinfo(level, "f")
+        if not info or level > LEVELS_SHOWN then return trace end
+        level = level + 1
+    until info.func == calling
+    -- The message, "stack traceback:", then the frames of levels 2..level-1.
+    local cut = 0
+    for _ = 1, level do
+        cut = trace:find("\n", cut + 1, true)
+        if not cut then return trace end
+    end
+    return trace:sub(1, cut - 1)
 end
 
 -- The error value and the traceback of a failed xpcall that returned `trace`.
@@ -124,7 +134,7 @@ local report = core.report
 --- returns true, or false, the error value and the traceback.
 function core.call(owner, fn, ...)
     if hooks.slice then hooks.slice(owner) end
-    caught_message = nil
+    caught_message, calling = nil, fn
     local ok, trace = xpcall(fn, with_traceback, ...)
     if ok then return true end
     return false, caught(trace)
@@ -649,7 +659,7 @@ local function deliver(topic, first, last)
             if type(s) == "function" then
                 delivered = delivered + 1
                 if hooks.slice then hooks.slice(s) end
-                caught_message = nil
+                caught_message, calling = nil, s
                 local ok, trace = xpcall(s, with_traceback, unpack(mq, first, last))
                 if not ok then
                     report("subscriber", tostring(topic) .. " -> " .. source_of(s), caught(trace))
@@ -878,7 +888,7 @@ function sys.run()
     local ok, reason
     local failures = 0
     repeat
-        caught_message = nil
+        caught_message, calling = nil, turn
         ok, reason = xpcall(turn, with_traceback)
         if ok then
             failures = 0
