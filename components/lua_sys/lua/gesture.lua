@@ -10,7 +10,7 @@
 -- the subscription releases the state too.
 
 local sys = require "sys"
-local check = require "toolkit.check"
+local check = require "sys.check"
 
 local millis = rtos.millis
 
@@ -65,24 +65,24 @@ end
 
 -- Validates what every detector shares; returns the emitter's settings.
 local function common(fname, kind, opts)
-    check.type(3, fname, 1, "opts", opts, "table")
-    check.fields(3, fname, 1, "opts", opts, FIELDS[kind])
+    check.type(fname, 1, "opts", opts, "table", nil, 3)
+    check.fields(fname, 1, "opts", opts, FIELDS[kind], 3)
     local input, topics = opts.input, {}
     if type(input) == "string" then
         topics[1] = input
     elseif type(input) == "table" and #input > 0 then
         for i, topic in ipairs(input) do
-            topics[i] = check.type(3, fname, 1, "opts.input[" .. i .. "]", topic, "string")
+            topics[i] = check.type(fname, 1, "opts.input[" .. i .. "]", topic, "string", nil, 3)
         end
     else
-        check.fail(3, fname, 1, "opts.input", "be a topic or a non-empty list of topics", input)
+        check.fail(fname, 1, "opts.input", "be a topic or a non-empty list of topics", input, 4)
     end
     return {
         topics = topics,
         kind = kind,
-        output = check.type(3, fname, 1, "opts.output", opts.output, "string"),
-        name = check.type(3, fname, 1, "opts.name", opts.name, "string", true) or kind,
-        meta = check.type(3, fname, 1, "opts.meta", opts.meta, "table", true),
+        output = check.type(fname, 1, "opts.output", opts.output, "string", nil, 3),
+        name = check.type(fname, 1, "opts.name", opts.name, "string", true, 3) or kind,
+        meta = check.type(fname, 1, "opts.meta", opts.meta, "table", true, 3),
     }
 end
 
@@ -107,7 +107,7 @@ end
 ---@return integer handle
 function gesture.double_tap(opts)
     local d = common("gesture.double_tap", "double_tap", opts)
-    local window = check.integer(2, "gesture.double_tap", 1, "opts.window", opts.window, 1)
+    local window = check.integer("gesture.double_tap", 1, "opts.window", opts.window, 1, nil, 2)
     local match = opts.match
     local first, first_at = {}, {} -- [producer] = the pending first tap, its time
     return attach(d, function(input)
@@ -129,8 +129,8 @@ end
 ---@return integer handle
 function gesture.simultaneous(opts)
     local d = common("gesture.simultaneous", "simultaneous", opts)
-    local count = check.integer(2, "gesture.simultaneous", 1, "opts.count", opts.count, 2)
-    local window = check.integer(2, "gesture.simultaneous", 1, "opts.window", opts.window, 1)
+    local count = check.integer("gesture.simultaneous", 1, "opts.count", opts.count, 2, nil, 2)
+    local window = check.integer("gesture.simultaneous", 1, "opts.window", opts.window, 1, nil, 2)
     local match = opts.match
     local held, held_at = {}, {} -- the latest input of each producer in the window, oldest first
     return attach(d, function(input)
@@ -161,14 +161,13 @@ end
 ---@return integer handle
 function gesture.sequence(opts)
     local d = common("gesture.sequence", "sequence", opts)
-    local steps = check.type(2, "gesture.sequence", 1, "opts.steps", opts.steps, "table")
+    local steps = check.type("gesture.sequence", 1, "opts.steps", opts.steps, "table", nil, 2)
     if #steps == 0 then
-        check.fail(2, "gesture.sequence", 1, "opts.steps", "be a non-empty list of matchers", steps,
-            "an empty table")
+        check.fail("gesture.sequence", 1, "opts.steps", "be a non-empty list of matchers", steps, 3, "an empty table")
     end
     local timeout = opts.timeout
     if timeout ~= nil then
-        timeout = check.integer(2, "gesture.sequence", 1, "opts.timeout", timeout, 1)
+        timeout = check.integer("gesture.sequence", 1, "opts.timeout", timeout, 1, nil, 2)
     end
     steps = { table.unpack(steps) } -- private copy
     local progress, last_at = {}, {} -- [producer] = the inputs matching steps[1..n], time of the last

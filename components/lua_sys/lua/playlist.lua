@@ -18,7 +18,7 @@
 -- completed. Reasons: "completed", "cancelled", "interrupted".
 
 local sys = require "sys"
-local check = require "toolkit.check"
+local check = require "sys.check"
 
 local millis = rtos.millis
 
@@ -56,15 +56,15 @@ local last_handle, last_run = 0, 0
 ------------------------------------------------------------------------------------
 
 local function normalise_step(level, fname, where, step)
-    check.type(level + 1, fname, 1, where, step, "table")
-    check.fields(level + 1, fname, 1, where, step, STEP_FIELDS)
-    local event = check.type(level + 1, fname, 1, where .. ".event", step.event, "string")
-    check.type(level + 1, fname, 1, where .. ".payload", step.payload, "table", true)
-    local offset = check.integer(level + 1, fname, 1, where .. ".offset", step.offset or 0, 0)
-    local rep = check.integer(level + 1, fname, 1, where .. ".repeat", step["repeat"] or 0, 0)
+    check.type(fname, 1, where, step, "table", nil, level + 1)
+    check.fields(fname, 1, where, step, STEP_FIELDS, level + 1)
+    local event = check.type(fname, 1, where .. ".event", step.event, "string", nil, level + 1)
+    check.type(fname, 1, where .. ".payload", step.payload, "table", true, level + 1)
+    local offset = check.integer(fname, 1, where .. ".offset", step.offset or 0, 0, nil, level + 1)
+    local rep = check.integer(fname, 1, where .. ".repeat", step["repeat"] or 0, 0, nil, level + 1)
     local interval = step.interval
     if interval ~= nil or rep > 0 then
-        interval = check.integer(level + 1, fname, 1, where .. ".interval", interval, 1)
+        interval = check.integer(fname, 1, where .. ".interval", interval, 1, nil, level + 1)
     end
     -- The published table is built once here and shared by every emission, so a
     -- playing step makes no garbage of its own.
@@ -80,15 +80,15 @@ end
 -- Returns a private, validated copy of `def`: the caller may change or reuse its
 -- table afterwards without touching runs in progress.
 local function normalise(level, fname, def)
-    check.type(level + 1, fname, 1, "def", def, "table")
-    check.fields(level + 1, fname, 1, "def", def, DEF_FIELDS)
-    local name = check.type(level + 1, fname, 1, "def.name", def.name, "string")
-    local trigger = check.type(level + 1, fname, 1, "def.trigger", def.trigger, "string", true)
-    check.type(level + 1, fname, 1, "def.completion_event", def.completion_event, "string", true)
-    check.type(level + 1, fname, 1, "def.meta", def.meta, "table", true)
-    check.type(level + 1, fname, 1, "def.steps", def.steps, "table")
+    check.type(fname, 1, "def", def, "table", nil, level + 1)
+    check.fields(fname, 1, "def", def, DEF_FIELDS, level + 1)
+    local name = check.type(fname, 1, "def.name", def.name, "string", nil, level + 1)
+    local trigger = check.type(fname, 1, "def.trigger", def.trigger, "string", true, level + 1)
+    check.type(fname, 1, "def.completion_event", def.completion_event, "string", true, level + 1)
+    check.type(fname, 1, "def.meta", def.meta, "table", true, level + 1)
+    check.type(fname, 1, "def.steps", def.steps, "table", nil, level + 1)
     if #def.steps == 0 then
-        check.fail(level + 1, fname, 1, "def.steps", "be a non-empty list of steps", def.steps, "an empty table")
+        check.fail(fname, 1, "def.steps", "be a non-empty list of steps", def.steps, level + 2, "an empty table")
     end
     local steps = {}
     for i, step in ipairs(def.steps) do
@@ -104,12 +104,12 @@ local function normalise(level, fname, def)
         steps[j + 1] = s
     end
     local interrupts, interrupt_set = {}, {}
-    check.type(level + 1, fname, 1, "def.interrupts", def.interrupts, "table", true)
+    check.type(fname, 1, "def.interrupts", def.interrupts, "table", true, level + 1)
     for i, topic in ipairs(def.interrupts or interrupts) do
         local where = "def.interrupts[" .. i .. "]"
-        check.type(level + 1, fname, 1, where, topic, "string")
+        check.type(fname, 1, where, topic, "string", nil, level + 1)
         -- A run would stop on the very event that started it.
-        if topic == trigger then check.fail(level + 1, fname, 1, where, "not be the trigger", topic) end
+        if topic == trigger then check.fail(fname, 1, where, "not be the trigger", topic, level + 2) end
         interrupts[i], interrupt_set[topic] = topic, true
     end
     return { name = name, steps = steps, trigger = trigger, interrupts = interrupts,
@@ -118,7 +118,7 @@ end
 
 local function registered(fname, handle)
     local def = defs[handle]
-    if not def then check.fail(3, fname, 1, "handle", "be a registered playlist handle", handle) end
+    if not def then check.fail(fname, 1, "handle", "be a registered playlist handle", handle, 4) end
     return def
 end
 
@@ -319,7 +319,7 @@ end
 ---@return boolean stopped false on timeout
 ---@return string|nil reason why it stopped; nil if it had stopped before join was called
 function playlist.join(run_id, timeout)
-    if timeout ~= nil then check.integer(2, "playlist.join", 2, "timeout", timeout, 0) end
+    if timeout ~= nil then check.integer("playlist.join", 2, "timeout", timeout, 0, nil, 2) end
     local deadline = timeout and sys.ticksAdd(millis(), timeout)
     while runs[run_id] do
         local left = deadline and sys.ticksDiff(deadline, millis())

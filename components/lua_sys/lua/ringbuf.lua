@@ -12,7 +12,7 @@
 -- keeps `put` and `get` O(1) amortised and the arrays at most about twice the
 -- number of live messages.
 
-local check = require "toolkit.check"
+local check = require "sys.check"
 
 local OVERHEAD = 4
 local ID_MAX = 65535
@@ -45,12 +45,12 @@ local rings_made = 0
 ---@param opts? {overwrite?: boolean} overwrite: evict the oldest messages when full
 ---@return ringbuf.Ring
 function ringbuf.new(capacity, opts)
-    capacity = check.integer(2, "ringbuf.new", 1, "capacity", capacity, OVERHEAD)
-    check.type(2, "ringbuf.new", 2, "opts", opts, "table", true)
+    capacity = check.integer("ringbuf.new", 1, "capacity", capacity, OVERHEAD, nil, 2)
+    check.type("ringbuf.new", 2, "opts", opts, "table", true, 2)
     local overwrite = false
     if opts then
-        check.fields(2, "ringbuf.new", 2, "opts", opts, NEW_OPTIONS)
-        overwrite = check.type(2, "ringbuf.new", 2, "opts.overwrite", opts.overwrite, "boolean", true) or false
+        check.fields("ringbuf.new", 2, "opts", opts, NEW_OPTIONS, 2)
+        overwrite = check.type("ringbuf.new", 2, "opts.overwrite", opts.overwrite, "boolean", true, 2) or false
     end
     rings_made = rings_made + 1
     return setmetatable({
@@ -107,12 +107,12 @@ end
 ---@return boolean ok
 ---@return integer|string evicted_or_reason messages evicted (ok), or "full"
 function Ring:put(id, data)
-    id = check.integer(2, "ringbuf.put", 1, "id", id, 1, ID_MAX)
-    check.type(2, "ringbuf.put", 2, "data", data, "string")
+    id = check.integer("ringbuf.put", 1, "id", id, 1, ID_MAX, 2)
+    check.type("ringbuf.put", 2, "data", data, "string", nil, 2)
     local cost = #data + OVERHEAD
     if cost > self._capacity or #data > DATA_MAX then
-        check.fail(2, "ringbuf.put", 2, "data", string.format("be at most %d bytes",
-            math.min(self._capacity - OVERHEAD, DATA_MAX)), data, #data .. " bytes")
+        check.fail("ringbuf.put", 2, "data", string.format("be at most %d bytes",
+            math.min(self._capacity - OVERHEAD, DATA_MAX)), data, 3, #data .. " bytes")
     end
     local evicted = 0
     if self._used + cost > self._capacity then
@@ -158,7 +158,7 @@ end
 ---@param id integer 1..65535
 ---@return string|nil data nil when no message has this id
 function Ring:pull(id)
-    id = check.integer(2, "ringbuf.pull", 1, "id", id, 1, ID_MAX)
+    id = check.integer("ringbuf.pull", 1, "id", id, 1, ID_MAX, 2)
     local ids = self._ids
     for i = self._head, self._tail do
         if ids[i] == id then
@@ -204,7 +204,7 @@ end
 ---@return integer|nil id nil on timeout
 ---@return string|nil data
 function Ring:wait(timeout)
-    if timeout ~= nil then check.integer(2, "ringbuf.wait", 1, "timeout", timeout, 0) end
+    if timeout ~= nil then check.integer("ringbuf.wait", 1, "timeout", timeout, 0, nil, 2) end
     if self._live > 0 then return self:get() end
     local sys, millis = require "sys", rtos.millis
     self._topic = self._topic or ("ringbuf#" .. self._serial)

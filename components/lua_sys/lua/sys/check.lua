@@ -1,17 +1,21 @@
--- Argument checks shared by sys and the modules above it. Every message has one
--- shape, so a user can tell at once which call and which argument was wrong:
+-- Argument checks for sys and the toolkit (ringbuf, playlist, gesture). Every message
+-- has one shape, so a user can tell at once which call and which argument was wrong:
 --   sys.wait: argument #1 'ms' must be a number >= 0 (got "10")
+--   playlist.register: argument #1 'def.steps[2].ofset' must not be set: no such field (got 10)
+-- `name` may be a path into a table argument, so a bad field deep in a definition is
+-- reported as precisely as a bad scalar.
 --
--- Each checker is called directly by a public function, so `error(..., 4)` blames the
--- line that called that public function: fail (1) <- checker (2) <- API (3) <- caller.
+-- Blame: each checker raises at the line that called the public function that called
+-- the checker. A checker called from a helper one call deeper gets `level` 3 (default
+-- 2, as for error(): 2 is the caller of the function that called the check).
 
-local type, tostring, format, ceil, tointeger = type, tostring, string.format, math.ceil, math.tointeger
+local type, tostring, format, ceil, tointeger, pairs = type, tostring, string.format, math.ceil, math.tointeger, pairs
 
 local check = {}
 
 --- The longest duration any LuaSys call accepts, in ms (about 6.2 days). The device's
 --- Lua has 32-bit integers and its clock wraps at 2^31 ms; deadlines compared modulo
---- 2^31 must stay within 2^30 of each other (sys/deadlines.lua).
+--- 2^31 must stay within 2^30 of each other (sys/heap.lua).
 check.MAX_MS = 1 << 29
 
 --- The largest integer of the device's 32-bit Lua, 2^31 - 1, as an integer. (Not
@@ -19,25 +23,29 @@ check.MAX_MS = 1 << 29
 --- has no 32-bit integer representation.)
 check.INT_MAX = 0x7fffffff
 
-local function shown(value)
+--- How a message shows a value: strings quoted, other scalars as they print, the rest
+--- by type.
+---@return string
+function check.shown(value)
     local t = type(value)
     if t == "string" then return format("%q", value) end
     if t == "number" or t == "boolean" or t == "nil" then return tostring(value) end
     return t
 end
-check.shown = shown
+local shown = check.shown
 
---- Raises the standard argument error, blaming the caller of the public function:
---- `level` (default 4) is error()'s level as seen from check.fail, for checks nested
---- deeper than a checker called by the public function.
+--- Raises the standard argument error. `level` is error()'s level as seen from
+--- check.fail (default 4: fail <- checker <- public function <- its caller); `got`
+--- replaces the default showing of `value`.
 ---@param fname string  e.g. "sys.wait"
 ---@param n integer     argument position
----@param name string   argument name
----@param requirement string  what the argument must be
+---@param name string   argument name or path
+---@param requirement string  what the argument must do: "be a string", "not be set"
 ---@param value any     what it was
 ---@param level? integer
-function check.fail(fname, n, name, requirement, value, level)
-    error(format("%s: argument #%d '%s' must be %s (got %s)", fname, n, name, requirement, shown(value)),
+---@param got? string
+function check.fail(fname, n, name, requirement, value, level, got)
+    error(format("%s: argument #%d '%s' must %s (got %s)", fname, n, name, requirement, got or shown(value)),
         level or 4)
 end
 local fail = check.fail
@@ -47,22 +55,26 @@ local fail = check.fail
 ---@return integer
 function check.ms(fname, n, name, value, min, max)
     if type(value) ~= "number" or not (value >= min and value <= max) then
-        fail(fname, n, name, format("a number >= %d and <= %d", min, max), value)
+        fail(fname, n, name, format("be a number >= %d and <= %d", min, max), value)
     end
     return ceil(value)
 end
 
---- An integer in [min, max].
+--- An integer >= `min` (and <= `max` when given). Floats with an integral value are
+--- accepted and converted (configuration often arrives as floats); strings are not,
+--- although math.tointeger would take them.
 ---@return integer
-function check.integer(fname, n, name, value, min, max)
-    if type(value) ~= "number" or value % 1 ~= 0 or value < min or value > max then
-        fail(fname, n, name, format("an integer %d..%d", min, max), value)
+function check.integer(fname, n, name, value, min, max, level)
+    local i = type(value) == "number" and tointeger(value)
+    if not i or i < min or (max and i > max) then
+        fail(fname, n, name, max and format("be an integer %d..%d", min, max)
+            or format("be an integer >= %d", min), value, (level or 2) + 2)
     end
-    return tointeger(value)
+    return i
 end
 
 function check.func(fname, n, name, value)
-    if type(value) ~= "function" then fail(fname, n, name, "a function", value) end
+    if type(value) ~= "function" then fail(fname, n, name, "be a function", value) end
     return value
 end
 
@@ -70,9 +82,32 @@ end
 function check.topic(fname, n, value)
     local t = type(value)
     if not (t == "string" or (t == "number" and value == value)) then
-        fail(fname, n, "topic", "a string or a number", value)
+        fail(fname, n, "topic", "be a string or a number", value)
     end
     return value
+end
+
+--- `value` if its type is `kind`, or if it is nil and `optional`.
+---@param kind type
+---@return any
+function check.type(fname, n, name, value, kind, optional, level)
+    if type(value) ~= kind and not (optional and value == nil) then
+        fail(fname, n, name, optional and ("be a " .. kind .. " or nil") or ("be a " .. kind), value,
+            (level or 2) + 2)
+    end
+    return value
+end
+
+--- Raises on a string key of table `t` that is not in `known` (a set), so a typo such
+--- as `ofset = 100` is an error rather than a silently ignored field.
+---@param name string the table's own name or path
+---@param known table<string, true>
+function check.fields(fname, n, name, t, known, level)
+    for k, v in pairs(t) do
+        if type(k) == "string" and not known[k] then
+            fail(fname, n, name .. "." .. k, "not be set: no such field", v, (level or 2) + 2)
+        end
+    end
 end
 
 return check

@@ -493,7 +493,7 @@ end
 function sys.taskCancel(co)
     if type(co) ~= "thread" then
         if core.Task and getmetatable(co) == core.Task then return co:cancel() end
-        check.fail("sys.taskCancel", 1, "task", "a task", co, 3)
+        check.fail("sys.taskCancel", 1, "task", "be a task", co, 3)
     end
     if tasks[co] == nil then return false end
     if co_status(co) == "suspended" then kill_task(co) else cancelled[co] = true end
@@ -617,13 +617,13 @@ end
 -- Checks the arguments of sys.subscribe/unsubscribe and applies `action` to each topic.
 local function for_each_topic(fname, topic, callback, action)
     if type(callback) ~= "function" and type(callback) ~= "thread" then
-        check.fail(fname, 2, "callback", "a function or a task", callback)
+        check.fail(fname, 2, "callback", "be a function or a task", callback)
     end
     local topics = type(topic) == "table" and topic or { topic }
     for _, each in ipairs(topics) do
         local kind = type(each)
         if kind ~= "string" and (kind ~= "number" or each ~= each) then
-            check.fail(fname, 1, "topic", "a string or a number", each)
+            check.fail(fname, 1, "topic", "be a string or a number", each)
         end
         action(each, callback)
     end
@@ -707,10 +707,10 @@ end
 local function check_wait(fname, topic, ms)
     local t = type(topic)
     if t ~= "string" and (t ~= "number" or topic ~= topic) then
-        check.fail(fname, 1, "topic", "a string or a number", topic)
+        check.fail(fname, 1, "topic", "be a string or a number", topic)
     end
     if ms ~= nil and (type(ms) ~= "number" or not (ms >= 0 and ms <= MAX_MS)) then
-        check.fail(fname, 2, "ms", "a number >= 0 and <= " .. MAX_MS, ms)
+        check.fail(fname, 2, "ms", "be a number >= 0 and <= " .. MAX_MS, ms)
     end
 end
 

@@ -22,7 +22,7 @@ local default_limit = 64
 
 local function check_name(fname, name)
     local t = type(name)
-    if t ~= "string" and t ~= "number" then check.fail(fname, 1, "name", "a string or a number", name) end
+    if t ~= "string" and t ~= "number" then check.fail(fname, 1, "name", "be a string or a number", name) end
     return name
 end
 
@@ -35,7 +35,7 @@ end
 function sys.taskInitEx(fn, name, cb, ...)
     check.func("sys.taskInitEx", 1, "fn", fn)
     if type(name) ~= "string" and type(name) ~= "number" then
-        check.fail("sys.taskInitEx", 2, "name", "a string or a number", name, 3)
+        check.fail("sys.taskInitEx", 2, "name", "be a string or a number", name, 3)
     end
     if cb ~= nil then check.func("sys.taskInitEx", 3, "cb", cb) end
     local box = { head = 1, tail = 1, limit = default_limit, cb = cb }

@@ -13,7 +13,7 @@ local MASK = core.MASK
 --- "message" (duration 0); times from rtos.micros(). nil removes it.
 ---@param fn fun(kind: string, name: string, start_us: integer, duration_us: integer)|nil
 function sys.setTrace(fn)
-    if fn ~= nil and type(fn) ~= "function" then check.fail("sys.setTrace", 1, "fn", "a function or nil", fn, 3) end
+    if fn ~= nil and type(fn) ~= "function" then check.fail("sys.setTrace", 1, "fn", "be a function or nil", fn, 3) end
     core.hooks.trace = fn
 end
 
@@ -23,7 +23,7 @@ end
 ---@param fn fun(id: string|integer, ...)|nil
 ---@return integer started_ms
 function sys.setReceiveTap(fn)
-    if fn ~= nil and type(fn) ~= "function" then check.fail("sys.setReceiveTap", 1, "fn", "a function or nil", fn, 3) end
+    if fn ~= nil and type(fn) ~= "function" then check.fail("sys.setReceiveTap", 1, "fn", "be a function or nil", fn, 3) end
     core.hooks.receive = fn
     return core.started_ms
 end

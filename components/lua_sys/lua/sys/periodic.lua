@@ -72,16 +72,16 @@ function sys.every(ms, fn, options, ...)
     ms = check.ms("sys.every", 1, "ms", ms, 1, check.MAX_MS)
     check.func("sys.every", 2, "fn", fn)
     options = options or {}
-    if type(options) ~= "table" then check.fail("sys.every", 3, "options", "a table or nil", options, 3) end
+    if type(options) ~= "table" then check.fail("sys.every", 3, "options", "be a table or nil", options, 3) end
     local task_options = {}
     for key, value in pairs(options) do
         if not JOB_OPTIONS[key] then
-            check.fail("sys.every", 3, "options." .. tostring(key), "a known option", value, 3)
+            check.fail("sys.every", 3, "options." .. tostring(key), "be a known option", value, 3)
         end
         if key ~= "policy" then task_options[key] = value end
     end
     local policy = options.policy or "rate"
-    if not POLICIES[policy] then check.fail("sys.every", 3, "options.policy", '"rate" or "delay"', policy, 3) end
+    if not POLICIES[policy] then check.fail("sys.every", 3, "options.policy", 'be "rate" or "delay"', policy, 3) end
     task_options.name = task_options.name or ("every@" .. core.source_of(fn))
     -- Not a tail call: new_handle's errors count on this frame to blame our caller.
     local handle = tasks.start_job(job_loop, task_options, { interval = ms, policy = policy, job = fn }, ...)

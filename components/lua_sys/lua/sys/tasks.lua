@@ -16,7 +16,7 @@ tasks.TIERS = { critical = 1, connectivity = 2, normal = 3, background = 4 }
 tasks.NAMES = { "critical", "connectivity", "normal", "background" }
 local NORMAL = tasks.TIERS.normal
 tasks.NORMAL = NORMAL
-local PRIORITY_NAMES = '"critical", "connectivity", "normal" or "background"'
+local PRIORITY_NAMES = 'be "critical", "connectivity", "normal" or "background"'
 
 local ERROR_POLICIES = { stop = true, restart = true, reboot = true }
 local HANDLE_OPTIONS = { name = true, priority = true, on_error = true, backoff = true, backoff_max = true }
@@ -118,21 +118,21 @@ local function new_handle(fname, n, fn, options, depth)
         check.fail(fname, n, name, requirement, value, 5 + depth)
     end
     options = options or {}
-    if type(options) ~= "table" then fail("options", "a table or nil", options) end
+    if type(options) ~= "table" then fail("options", "be a table or nil", options) end
     for key, value in pairs(options) do
-        if not HANDLE_OPTIONS[key] then fail("options." .. tostring(key), "a known option", value) end
+        if not HANDLE_OPTIONS[key] then fail("options." .. tostring(key), "be a known option", value) end
     end
     local name = options.name
-    if name ~= nil and type(name) ~= "string" then fail("options.name", "a string", name) end
+    if name ~= nil and type(name) ~= "string" then fail("options.name", "be a string", name) end
     local on_error = options.on_error or "stop"
-    if not ERROR_POLICIES[on_error] then fail("options.on_error", '"stop", "restart" or "reboot"', on_error) end
+    if not ERROR_POLICIES[on_error] then fail("options.on_error", 'be "stop", "restart" or "reboot"', on_error) end
     local tier = tasks.TIERS[options.priority or "normal"]
     if not tier then fail("options.priority", PRIORITY_NAMES, options.priority) end
     local function ms_option(key, default)
         local value = options[key]
         if value == nil then return default end
         if type(value) ~= "number" or not (value >= 1 and value <= MAX_MS) then
-            fail("options." .. key, "a number >= 1 and <= " .. MAX_MS, value)
+            fail("options." .. key, "be a number >= 1 and <= " .. MAX_MS, value)
         end
         return ceil(value)
     end

@@ -122,7 +122,7 @@ end
 local function timer_of(fname, val, ...)
     if type(val) == "number" then return by_id[val] end
     if type(val) == "function" then return find_timer(val, ...) end
-    check.fail(fname, 1, "timer", "a timer id or a function", val)
+    check.fail(fname, 1, "timer", "be a timer id or a function", val)
 end
 
 --- Stops a timer given by id, or by function and arguments. Returns true if a timer
