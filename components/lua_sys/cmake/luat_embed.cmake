@@ -1,4 +1,4 @@
-# luat_embed_lua(<lua_dir> <output.c> [LUAC <luac> [LUAC_TARGET <target>]] [STRIP])
+# luat_embed_lua(<lua_dir> <output.c> [LUAC <luac> [LUAC_TARGET <target>] [STRIP <bool>]])
 #
 # Adds a build step that puts every .lua file under <lua_dir> into <output.c> (a
 # table for luat_embed.c). Used by the ESP-IDF component and by the native host build
@@ -7,13 +7,13 @@
 #
 # With LUAC, each file goes in as a binary chunk compiled by that luac, which must be
 # a host build of the target's Lua with the target's number model (the header of a
-# chunk checks the sizes of int, Instruction, lua_Integer and lua_Number); STRIP drops
-# the debug information. LUAC_TARGET names the CMake target that builds it, if any.
+# chunk checks the sizes of int, Instruction, lua_Integer and lua_Number); a true STRIP
+# drops the debug information. LUAC_TARGET names the CMake target that builds it, if any.
 # Without LUAC the files go in as source.
 set(LUAT_EMBED_GEN_SCRIPT "${CMAKE_CURRENT_LIST_DIR}/luat_embed_gen.cmake")
 
 function(luat_embed_lua lua_dir output)
-    cmake_parse_arguments(PARSE_ARGV 2 arg "STRIP" "LUAC;LUAC_TARGET" "")
+    cmake_parse_arguments(PARSE_ARGV 2 arg "" "LUAC;LUAC_TARGET;STRIP" "")
     file(GLOB_RECURSE lua_files CONFIGURE_DEPENDS "${lua_dir}/*.lua")
     set(depends ${lua_files} "${LUAT_EMBED_GEN_SCRIPT}")
     set(what "source")
@@ -27,7 +27,7 @@ function(luat_embed_lua lua_dir output)
     add_custom_command(
         OUTPUT "${output}"
         COMMAND "${CMAKE_COMMAND}" "-DLUA_DIR=${lua_dir}" "-DOUTPUT=${output}"
-                "-DLUAC=${arg_LUAC}" "-DSTRIP=${arg_STRIP}"
+                "-DLUAC=${arg_LUAC}" "-DSTRIP=$<BOOL:${arg_STRIP}>"
                 -P "${LUAT_EMBED_GEN_SCRIPT}"
         DEPENDS ${depends}
         COMMENT "Embedding the Lua runtime files from ${lua_dir} as ${what}"
