@@ -164,3 +164,16 @@ def test_a_session_is_deterministic_per_seed(tmp_path):
         return [str(line) for line in sim.output]
     assert timeline(3) == timeline(3)
     assert timeline(3) != timeline(4)
+
+
+def test_the_watchdog_stops_a_task_that_never_yields_and_the_session_goes_on(tmp_path):
+    sim = session(tmp_path, """
+sys.taskInit(function() while true do end end)
+sys.taskInit(function() while true do sys.wait(100); print("alive") end end)
+sys.run()
+""", watchdog_ms=20)
+    sim.advance(300)
+    assert sim.lines()[-3:] == ["alive"] * 3
+    assert "without yielding" in sim.output[0].text
+    assert sim.stats()["task_errors"] == 1
+    sim.close()
