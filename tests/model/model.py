@@ -64,6 +64,7 @@ class Model:
         self.mq: list = []
         self.subs: dict = {}             # topic -> list of subscribers (int slot or Task), None = hole
         self.busy: set = set()
+        self.gone: dict = {}             # topic -> slots unsubscribed during its delivery
         self.log: list[tuple[int, str]] = []
         self.tasks: dict = {}            # idx -> Task, for T[i] once taskInit returned
         self.created: set = set()
@@ -107,21 +108,30 @@ class Model:
     def publish(self, topic, value) -> None:
         self.mq.append((topic, value))
 
+    # While a topic is being delivered, an unsubscribed slot is only marked gone: a
+    # function in it still gets the message being delivered (the list as it was when the
+    # delivery began), a task does not.
+    def _present(self, topic, sub) -> int | None:
+        gone = self.gone.get(topic, set())
+        for i, each in enumerate(self.subs.get(topic, [])):
+            if each == sub and i not in gone:
+                return i
+        return None
+
     def subscribe(self, topic, sub) -> bool:
-        lst = self.subs.setdefault(topic, [])
-        if sub in lst:
+        if self._present(topic, sub) is not None:
             return False
-        lst.append(sub)
+        self.subs.setdefault(topic, []).append(sub)
         return True
 
     def unsubscribe(self, topic, sub) -> None:
-        lst = self.subs.get(topic)
-        if lst and sub in lst:
-            i = lst.index(sub)
-            if topic in self.busy:
-                lst[i] = None
-            else:
-                del lst[i]
+        i = self._present(topic, sub)
+        if i is None:
+            return
+        if topic in self.busy:
+            self.gone.setdefault(topic, set()).add(i)
+        else:
+            del self.subs[topic][i]
 
     # -- tasks --------------------------------------------------------------------------
     def end_task(self, t: Task) -> None:
@@ -318,6 +328,7 @@ class Model:
         if not lst:
             return
         self.busy.add(topic)
+        gone = self.gone.setdefault(topic, set())
         for i in range(len(lst)):
             s = lst[i]
             if s is None:
@@ -328,7 +339,7 @@ class Model:
                 self.L(f"sub {s} {value}")
                 if s == ERRING_SUBSCRIBER:
                     self.report("subscriber")
-            else:
+            elif i not in gone:
                 if s.entry is not None and not s.cancelled and not s.running:
                     if s.waiting_on == topic:
                         s.waiting_on = None
@@ -338,7 +349,8 @@ class Model:
                 else:
                     lst[i] = None
         self.busy.discard(topic)
-        self.subs[topic] = [s for s in lst if s is not None]
+        self.subs[topic] = [s for i, s in enumerate(lst) if s is not None and i not in gone]
+        del self.gone[topic]
 
     def dispatch(self) -> None:
         while self.mq:

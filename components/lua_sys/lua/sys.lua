@@ -20,6 +20,8 @@ local MODULE_OF = {
     cleanMsg = "sys.mailbox", taskDel = "sys.mailbox", setMailboxLimit = "sys.mailbox",
     stats = "sys.observe", setTrace = "sys.observe", setReceiveTap = "sys.observe", describe = "sys.describe",
     setWatchdog = "sys.watchdog",
+    taskCB = "sys.mailbox",
+    safeRun = "sys.luatos", coresume = "sys.luatos", check_task = "sys.luatos", cwaitMt = "sys.luatos",
 }
 
 setmetatable(sys, {
@@ -31,5 +33,16 @@ setmetatable(sys, {
         end
     end,
 })
+
+-- LuatOS's globals. The functions they stand for load on first use, like the rest.
+-- LuaSys never reboots or stops on an error in a task: the two COROUTINE_ERROR_ flags
+-- are false to say so (sys.task's on_error = "reboot" is the way to ask for a reboot).
+SCRIPT_LIB_VER = "2.3.2" -- the LuatOS sys.lua whose API this is
+COROUTINE_ERROR_ROLL_BACK, COROUTINE_ERROR_RESTART = false, false
+sys_pub = sys.publish
+local function later(module, name)
+    return function(...) return require(module)[name](...) end
+end
+sys_send, sys_wait, sys_cw = later("sys", "sendMsg"), later("sys", "waitMsg"), later("sys.luatos", "cw")
 
 return sys

@@ -38,13 +38,17 @@ T.case("a list of topics subscribes to each; subscribing twice counts once", fun
     T.eq(n, 2)
 end)
 
-T.case("unsubscribing during delivery: the rest of the list still runs", function()
+-- As in LuatOS, which copies the subscriber list before delivering: a message goes to
+-- the functions subscribed when its delivery began, once each, even those removed
+-- while it is being delivered; the removal counts from the next message.
+T.case("a function unsubscribed during delivery still gets that message, not the next", function()
     local log = {}
     local second
     local function first()
         log[#log + 1] = "first"
         sys.unsubscribe("T", first)
         sys.unsubscribe("T", second)
+        sys.unsubscribe("T", second) -- a second removal changes nothing
     end
     second = function() log[#log + 1] = "second" end
     local function third() log[#log + 1] = "third" end
@@ -54,7 +58,43 @@ T.case("unsubscribing during delivery: the rest of the list still runs", functio
     sys.publish("T")
     sys.publish("T")
     sys.run()
-    T.eq(log, { "first", "third", "third" })
+    T.eq(log, { "first", "second", "third", "third" })
+end)
+
+T.case("a function removed and subscribed again during delivery gets the message once", function()
+    local log = {}
+    local function again() log[#log + 1] = "again" end
+    sys.subscribe("T", function()
+        log[#log + 1] = "first"
+        sys.unsubscribe("T", again)
+        sys.subscribe("T", again)
+    end)
+    sys.subscribe("T", again)
+    sys.subscribe("T", function() log[#log + 1] = "last" end)
+    sys.publish("T")
+    sys.publish("T")
+    sys.run()
+    -- The re-subscription moves `again` to the end of the list from the next message on.
+    T.eq(log, { "first", "again", "last", "first", "last", "again" })
+end)
+
+T.case("a task that stops waiting during delivery is not resumed with that message", function()
+    local log = {}
+    local waiter
+    waiter = sys.taskInit(function()
+        local ok = sys.waitUntil("T", 50)
+        log[#log + 1] = "waiter " .. tostring(ok)
+    end)
+    sys.subscribe("T", function()
+        log[#log + 1] = "cb"
+        sys.unsubscribe("T", waiter) -- the task is no longer a subscriber of T
+    end)
+    -- The callback was subscribed after the task, so move the task behind it.
+    sys.unsubscribe("T", waiter)
+    sys.subscribe("T", waiter)
+    sys.publish("T")
+    sys.run()
+    T.eq(log, { "cb", "waiter false" })
 end)
 
 T.case("a subscriber added during delivery starts with the next message", function()

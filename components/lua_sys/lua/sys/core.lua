@@ -287,6 +287,8 @@ local function cancel_wake(co)
         drop_entry(s)
     end
 end
+--- Drops task `co`'s pending wake-up, if it has one (it is being resumed otherwise).
+core.cancel_wake = cancel_wake
 
 --- Visits every live deadline entry, in no order: `visit(due, item)`.
 function core.each_deadline(visit)
@@ -394,7 +396,10 @@ local function resume(co, ...)
         if co_close then co_close(co) end
         if handle then core.handle_failed(handle, err, trace_text) else report("task", name, err, trace_text) end
     end
+    return ok, err
 end
+--- Runs task `co` until it waits or ends; errors are reported. Returns what
+--- coroutine.resume returned first (a task yields no values): true, or false and the error.
 core.resume = resume
 
 local function outside_task(fname)
@@ -526,9 +531,11 @@ end
 -- from `mq_head` and written at `mq_tail`: O(1) per message, no table per message.
 local mq, mq_head, mq_tail = {}, 1, 1
 
--- subs[topic] is the list of subscribers in subscription order. While a list is being
--- delivered to, unsubscribing leaves a `false` hole (so delivery's indices stay
--- valid) and the list is compacted when delivery is done.
+-- subs[topic] is the list of subscribers in subscription order. A message goes to the
+-- list as it was when its delivery began, as in LuatOS (which copies the list first):
+-- while a list is being delivered to, unsubscribing a function only marks its slot in
+-- `list.gone` (it still gets this message), a task that stops waiting leaves a
+-- `false` hole, and the list is compacted when delivery is done.
 --
 -- An emptied list stays in `subs`: a task looping on sys.waitUntil(topic) empties and
 -- refills its list on every wait. Empty lists are swept out once there are more than
@@ -552,16 +559,16 @@ end
 publish = sys.publish
 
 local function compact_list(list)
-    local kept = 0
+    local kept, gone = 0, list.gone
     for i = 1, list.n do
         local s = list[i]
-        if s then
+        if s and not (gone and gone[i]) then
             kept = kept + 1
             list[kept] = s
         end
     end
     for i = kept + 1, list.n do list[i] = nil end
-    list.n, list.holes = kept, false
+    list.n, list.holes, list.gone = kept, false, nil
     if kept == 0 then
         empty_lists = empty_lists + 1
         if empty_lists > EMPTY_LISTS_MAX then
@@ -575,7 +582,8 @@ end
 
 local function remove_at(list, i)
     if list.busy > 0 then
-        list[i], list.holes = false, true
+        local gone = list.gone or {}
+        gone[i], list.gone, list.holes = true, gone, true
     else
         list[i] = false
         compact_list(list)
@@ -595,8 +603,9 @@ local function subscribe_one(topic, callback)
         if n == 0 then
             if empty_lists > 0 then empty_lists = empty_lists - 1 end
         else
+            local gone = list.gone
             for i = 1, n do
-                if list[i] == callback then return false end
+                if list[i] == callback and not (gone and gone[i]) then return false end
             end
         end
     end
@@ -609,8 +618,9 @@ end
 local function unsubscribe_one(topic, callback)
     local list = subs[topic]
     if not list then return end
+    local gone = list.gone
     for i = 1, list.n do
-        if list[i] == callback then return remove_at(list, i) end
+        if list[i] == callback and not (gone and gone[i]) then return remove_at(list, i) end
     end
 end
 
@@ -652,7 +662,10 @@ local function deliver(topic, first, last)
         return
     end
     list.busy = list.busy + 1
-    -- Subscribers added during delivery start with the next message.
+    -- Subscribers added during delivery start with the next message; functions removed
+    -- during it still get this one. A task removed during it does not: it has stopped
+    -- waiting for the topic, and resuming it would hand it a message it no longer waits
+    -- for.
     for i = 1, list.n do
         local s = list[i]
         if s then
@@ -666,6 +679,10 @@ local function deliver(topic, first, last)
                 end
             else
                 local status = co_status(s)
+                local gone = list.gone
+                if gone and gone[i] then -- unsubscribed during this delivery
+                    status = nil
+                end
                 if status == "suspended" and not cancelled[s] then
                     delivered = delivered + 1
                     if waiting_on[s] == topic then
@@ -872,6 +889,10 @@ local function turn()
     if hooks.slice then hooks.slice(nil) end -- blocking is not running
     return handle_incoming(receive(timeout))
 end
+
+--- One turn of the loop (LuatOS's sys.safeRun): returns "idle" or "stop" when the loop
+--- is to end, else nothing.
+core.turn = turn
 
 local running = false
 local MAX_FAILED_TURNS = 100

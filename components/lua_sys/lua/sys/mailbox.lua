@@ -38,10 +38,14 @@ function sys.taskInitEx(fn, name, cb, ...)
         check.fail("sys.taskInitEx", 2, "name", "be a string or a number", name, 3)
     end
     if cb ~= nil then check.func("sys.taskInitEx", 3, "cb", cb) end
+    -- The mailbox knows its task before the task first runs: the task may sys.taskDel
+    -- its own name, or be sent to, before its first wait.
     local box = { head = 1, tail = 1, limit = default_limit, cb = cb }
     boxes[name] = box
-    box.task = core.start_task(tostring(name), fn, ...)
-    return box.task
+    local co = core.new_task(tostring(name), fn)
+    box.task = co
+    core.resume(co, ...)
+    return co
 end
 
 --- Puts {p1, p2, p3, p4} into the mailbox.
@@ -70,11 +74,12 @@ end
 
 --- Waits for a message whose first value is
 --- `target` (any message when `target` is nil), at most `ms` milliseconds (no limit
---- when `ms` is nil or 0). Returns the message table, or false on timeout.
+--- when `ms` is nil or 0). Returns the message table, or nil on timeout (as LuatOS's
+--- sys.waitMsg does).
 ---@param name string|number
 ---@param target any
 ---@param ms? number
----@return table|false
+---@return table|nil
 function sys.waitMsg(name, target, ms)
     local co = core.running_task("sys.waitMsg")
     local box = boxes[check_name("sys.waitMsg", name)]
@@ -105,7 +110,7 @@ function sys.waitMsg(name, target, ms)
         local remaining
         if deadline then
             remaining = sys.ticksDiff(deadline, millis())
-            if remaining <= 0 then return false end
+            if remaining <= 0 then return nil end
         end
         box.waiter = co
         core.suspend(co, remaining)
@@ -134,6 +139,20 @@ function sys.taskDel(name)
     boxes[name] = nil
     sys.taskCancel(box.task)
     return true
+end
+
+--- LuatOS's sys.taskCB: hands `msg` to the callback the mailbox's task was started
+--- with (sys.taskInitEx's `cb`); logs an error if there is no such mailbox or callback.
+---@param name string|number
+---@param msg any
+function sys.taskCB(name, msg)
+    local box = boxes[name]
+    if box and box.cb then
+        box.cb(msg)
+        return
+    end
+    log.error("sys", "taskCB: " .. (box and "the task of mailbox " or "no mailbox ")
+        .. check.shown(name) .. (box and " has no callback (sys.taskInitEx's cb)" or ""))
 end
 
 --- Sets the most messages a mailbox holds; for one

@@ -30,10 +30,14 @@ local by_id = timers.by_id
 local timers_of = {} -- [fn] = { [timer] = true }
 local last_timer_id = 0
 
+-- A timer is known by its function and arguments. Trailing nils do not count, as in
+-- LuatOS: sys.timerStop(f, "x") stops sys.timerStart(f, ms, "x", nil).
 local function same_args(args, ...)
     local n = select("#", ...)
-    if args == nil then return n == 0 end
-    if args.n ~= n then return false end
+    while n > 0 and (select(n, ...)) == nil do n = n - 1 end
+    local m = args and args.n or 0
+    while m > 0 and args[m] == nil do m = m - 1 end
+    if m ~= n then return false end
     for i = 1, n do
         if args[i] ~= (select(i, ...)) then return false end
     end
