@@ -17,6 +17,9 @@ static lua_sys_exit_t run(const lua_sys_config_t *config, bool guarded)
         ESP_LOGE(TAG, "cannot start the Lua runtime: %s", esp_err_to_name(err));
         return LUA_SYS_EXIT_ERROR;
     }
+    if (lua_sys_console_input_closed()) {
+        (void)lua_sys_stop(); /* the input ended before this run started: nothing would stop it */
+    }
     lua_sys_exit_t exit = LUA_SYS_EXIT_ERROR;
     if (guarded) {
         err = lua_sys_wait(pdMS_TO_TICKS(luasys_safe_mode_grace_ms()), &exit);

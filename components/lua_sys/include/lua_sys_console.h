@@ -71,6 +71,14 @@ esp_err_t lua_sys_console_start(const lua_sys_console_config_t *config);
  */
 bool lua_sys_console_next_run(char *script_path, size_t size);
 
+/**
+ * @brief Whether the console's input has ended for good (a host's stdin closed).
+ *
+ * The console then stops the running Lua runtime; one started after that moment
+ * must be stopped by whoever started it: call this after lua_sys_start().
+ */
+bool lua_sys_console_input_closed(void);
+
 /** @brief The console on a POSIX host's stdin/stdout (native build, ESP-IDF linux target). */
 lua_sys_console_io_t lua_sys_console_stdio(void);
 

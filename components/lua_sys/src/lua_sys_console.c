@@ -57,6 +57,7 @@ static struct {
     portMUX_TYPE lock;
     request_t pending;     /* source == NULL: empty */
     bool runtime_running;  /* false while the app waits in lua_sys_console_next_run */
+    bool input_closed;     /* set under `lock` once the input has ended */
     QueueHandle_t slot_free; /* one token while `pending` is empty */
     QueueHandle_t runs;      /* script paths for lua_sys_console_next_run */
     bool started;
@@ -809,10 +810,22 @@ static void console_task(void *arg)
         len = 0;
         overflow = false;
     }
-    /* Input ended (a host's stdin closed): let the app finish. */
+    /* Input ended (a host's stdin closed): let the app finish. A run that has not
+     * started yet is stopped by the app (lua_sys_console_input_closed). */
+    taskENTER_CRITICAL(&s_con.lock);
+    s_con.input_closed = true;
+    taskEXIT_CRITICAL(&s_con.lock);
     (void)lua_sys_stop();
     set_next_run("");
     vTaskDelete(NULL);
+}
+
+bool lua_sys_console_input_closed(void)
+{
+    taskENTER_CRITICAL(&s_con.lock);
+    bool closed = s_con.input_closed;
+    taskEXIT_CRITICAL(&s_con.lock);
+    return closed;
 }
 
 bool lua_sys_console_next_run(char *script_path, size_t size)
