@@ -15,7 +15,9 @@
 #include "luasys_safe_mode.h"
 #include "sdkconfig.h"
 
-#if !CONFIG_IDF_TARGET_LINUX
+#if CONFIG_IDF_TARGET_LINUX
+#include "luasys_linux_run.h"
+#else
 #include "luasys_button.h"
 #endif
 
@@ -65,6 +67,11 @@ void app_main(void)
 #endif
     lua_sys_config_t config = LUA_SYS_CONFIG_DEFAULT();
     config.script_path = luasys_fs_script_path();
+#if CONFIG_IDF_TARGET_LINUX
+    if (luasys_linux_run_requested(&config)) {
+        exit(luasys_app_run(&config) == LUA_SYS_EXIT_OK ? EXIT_SUCCESS : EXIT_FAILURE);
+    }
+#endif
     luasys_safe_mode_init(luasys_fs_root(), 0, 0); /* the Kconfig limits */
     (void)luasys_safe_mode_enter_boot(config.script_path);           /* before the console can be asked */
 #if CONFIG_LUASYS_CONSOLE
