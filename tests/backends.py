@@ -1,10 +1,20 @@
-"""The rtos backends the shared Lua tests run on, and how to run one case on each."""
+"""The backends the shared tests run on. A backend is a way to run a Lua script once
+(run_lua, script_command: the conformance suite, stress scripts) and, for a device, a
+way to start its console for the device suite: the luasys plugin starts the simulator
+and the native build itself (luasys.pc_devices); DUT_DEVICES says how pytest-embedded
+starts the others (device kind "dut:NAME").
+
+Program backends (not the simulator) are files that tools/run-tests.sh builds; a test
+on one that is missing skips, saying how to build it, or fails when the environment
+requires it (LUASYS_REQUIRE_NATIVE=1, LUASYS_REQUIRE_IDF=1: CI)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -20,7 +30,11 @@ SIM_BACKENDS = [f"sim-{version}" for version in LUA_VERSIONS] + ["sim-5.4-wrap"]
 # "native-asan": the same build with AddressSanitizer and UndefinedBehaviorSanitizer;
 # "native-lua32": linked against a Lua built with LUA_32BITS, the firmware's number
 # model (32-bit integers, single-precision floats).
-ALL_BACKENDS = [*SIM_BACKENDS, "native", "native-wrap", "native-asan", "native-lua32", "native-lua32-wrap"]
+# "idf-linux": the firmware itself (main/ + components/), built by ESP-IDF for its linux
+# target (tools/build-idf-linux.sh): the real FreeRTOS POSIX port and espressif/lua.
+ALL_BACKENDS = [*SIM_BACKENDS, "native", "native-wrap", "native-asan", "native-lua32", "native-lua32-wrap",
+                "idf-linux", "idf-linux-wrap"]
+IDF_LINUX_BUILD = REPO / "build" / "idf-linux"
 SANITIZER_REPORTS = ("Sanitizer", "runtime error:")
 CASE_TIMEOUT_S = 120
 
@@ -34,17 +48,42 @@ def run_on_simulator(tmp_path: Path, source: str, **options) -> tuple[Simulator,
     return sim, sim.run_file(script)
 
 
+def _missing(message: str, required_by: str) -> None:
+    if os.environ.get(required_by) == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def native_binary(build: str = "native") -> Path:
     """build/<build>/luasys-native, or the file named by LUASYS_<BUILD> (LUASYS_NATIVE,
     LUASYS_NATIVE_ASAN, LUASYS_NATIVE_LUA32); skips (or fails, in CI) when it is not built."""
     variable = "LUASYS_" + build.upper().replace("-", "_")
     path = Path(os.environ.get(variable, REPO / "build" / build / "luasys-native"))
     if not path.is_file():
-        message = f"native backend not built ({path}); run tools/run-tests.sh"
-        if os.environ.get("LUASYS_REQUIRE_NATIVE") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        _missing(f"native backend not built ({path}); run tools/run-tests.sh", "LUASYS_REQUIRE_NATIVE")
     return path
+
+
+def idf_linux_elf() -> Path:
+    """The firmware built for ESP-IDF's linux target (build/idf-linux/luasys.elf, or the
+    file named by LUASYS_IDF_LINUX); skips (or fails, in CI) when it is not built."""
+    path = Path(os.environ.get("LUASYS_IDF_LINUX", IDF_LINUX_BUILD / "luasys.elf"))
+    if not path.is_file():
+        _missing(f"ESP-IDF linux-target firmware not built ({path}): set up an ESP-IDF (your own, "
+                 f"exported, or the kit: . \"$(../shared/esp-idf-kit/idf-kit.sh | tail -n 1)\") and run "
+                 f"tools/run-tests.sh", "LUASYS_REQUIRE_IDF")
+    return path
+
+
+def script_command(backend: str, script: Path, clock_start_ms: int = 0) -> tuple[list[str], dict[str, str]]:
+    """The command and extra environment that run `script` once on a program backend
+    (build name, without "-wrap"), ending when nothing can happen any more."""
+    if backend == "idf-linux":
+        # No command line on the linux target: main/luasys_linux_run.h.
+        return [str(idf_linux_elf())], {"LUASYS_RUN": str(script),
+                                        "LUASYS_RUN_CLOCK_START_MS": str(clock_start_ms)}
+    return [str(native_binary(backend)), "--exit-when-idle", "--clock-start-ms", str(clock_start_ms),
+            str(script)], {}
 
 
 def run_lua(backend: str, script: Path, case: str | None = None) -> str:
@@ -57,8 +96,26 @@ def run_lua(backend: str, script: Path, case: str | None = None) -> str:
                         globals={"LUASYS_CASE": case} if case else None)
         result = sim.run_file(script)
         return "\n".join(result.output + ([result.error] if result.error else []))
-    env = dict(os.environ, **({"LUASYS_CASE": case} if case else {}))
-    done = subprocess.run([str(native_binary(backend.removesuffix("-wrap"))), "--exit-when-idle",
-                           "--clock-start-ms", str(clock_start),
-                           str(script)], env=env, capture_output=True, text=True, timeout=CASE_TIMEOUT_S)
+    command, env = script_command(backend.removesuffix("-wrap"), script, clock_start)
+    done = subprocess.run(command, env=dict(os.environ, **env, **({"LUASYS_CASE": case} if case else {})),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=CASE_TIMEOUT_S)
     return done.stdout + done.stderr
+
+
+@dataclass(frozen=True)
+class DutDevice:
+    """A console device that pytest-embedded starts and reaches: the luasys plugin's
+    device kind "dut:NAME" (tests/device/conftest.py). `services` is its
+    --embedded-services, `options` its other pytest-embedded options (app_path,
+    build_dir, target, ...), `require()` skips or fails when it is not built."""
+    services: str
+    options: dict[str, str]
+    require: Callable[[], object]
+
+
+DUT_DEVICES = {
+    # pytest-embedded-idf runs the ELF itself (LinuxSerial); its filesystem root is
+    # LUASYS_LUA_DIR (tests/device/conftest.py).
+    "idf-linux": DutDevice("idf", {"app_path": str(REPO), "build_dir": str(IDF_LINUX_BUILD), "target": "linux"},
+                           require=idf_linux_elf),
+}

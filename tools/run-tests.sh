@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test run, as CI does it: set up, build the native backend (plain, with
 # AddressSanitizer + UndefinedBehaviorSanitizer, and against a Lua built with
-# LUA_32BITS like the firmware's), run pytest. tests/fuzz builds the libFuzzer targets
-# itself and fuzzes each for a few seconds.
+# LUA_32BITS like the firmware's), build the firmware for ESP-IDF's linux target when an
+# ESP-IDF is set up (IDF_PATH and idf.py: your own after its export.sh, or the kit:
+# . "$(../shared/esp-idf-kit/idf-kit.sh | tail -n 1)"; .ci/run does that), run pytest.
+# tests/fuzz builds the libFuzzer targets itself and fuzzes each for a few seconds.
 # Extra arguments go to pytest (e.g. `tools/run-tests.sh -k conformance -x`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +19,13 @@ lua32_src=$(tools/fetch-lua-src.sh) # no-op after bootstrap; prints the source d
 cmake -S host_sim/native -B build/native-lua32 -DLUASYS_LUA32_SRC="$lua32_src" >/dev/null
 cmake --build build/native-lua32 -j2 >/dev/null
 export LUASYS_REQUIRE_NATIVE=1
+if [[ -n "${IDF_PATH:-}" ]] && command -v idf.py >/dev/null; then
+    tools/build-idf-linux.sh
+    export LUASYS_REQUIRE_IDF=1
+elif [[ "${LUASYS_REQUIRE_IDF:-}" == 1 ]]; then
+    echo "run-tests: LUASYS_REQUIRE_IDF=1 but no ESP-IDF is set up (IDF_PATH, idf.py)" >&2
+    exit 1
+fi
 export LUASYS_REQUIRE_FUZZ=1
 
 exec .venv/bin/python -m pytest "$@"

@@ -1,5 +1,6 @@
-"""rtos timers under stress on the native build: timer_start / timer_stop / restarts
-raced against real FreeRTOS timer firings (1-2 ms periods), also with a full queue.
+"""rtos timers under stress on the native build and on the firmware built for ESP-IDF's
+linux target (the real FreeRTOS timer task): timer_start / timer_stop / restarts raced
+against real FreeRTOS timer firings (1-2 ms periods), also with a full queue.
 
 The checks (in timer_stress.lua) are about counts and order only. The sanitizer
 build (build/native-asan, when it exists) turns a timer handle used after its
@@ -7,11 +8,13 @@ delete into a report, which fails the run even when the script's checks pass."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from backends import script_command
 from native_build import build_dir
 
 SCRIPT = Path(__file__).with_name("timer_stress.lua")
@@ -20,14 +23,15 @@ STEPS = 2000
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-@pytest.mark.parametrize("build", ["native", "native-asan"])
+@pytest.mark.parametrize("build", ["native", "native-asan", "idf-linux"])
 def test_timer_start_stop_restart_race_firings(tmp_path: Path, build: str, seed: int) -> None:
-    # The sanitizer build is optional here, as in test_native_port.py.
-    exe = build_dir(build, required=None if build == "native" else False) / "luasys-native"
+    if build == "native-asan":
+        build_dir(build, required=False)  # optional here, as in test_native_port.py
     script = tmp_path / "timer_stress.lua"
     script.write_text(f"SEED = {seed}\nSTEPS = {STEPS}\n" + SCRIPT.read_text())
-    done = subprocess.run([str(exe), "--exit-when-idle", str(script)], capture_output=True,
-                          text=True, timeout=300, cwd=tmp_path)
+    command, env = script_command(build, script)
+    done = subprocess.run(command, env=dict(os.environ, **env), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert f"timer stress ok: {STEPS} steps" in done.stdout, output

@@ -42,8 +42,8 @@ local function start(id, kind)
         or kind == "large" and math.random(100, 103) or -1
     -- Read before the start: its first firing may already be dropped on return.
     t.kind, t.dropped0 = kind, dropped()
-    if rtos.timer_start(id, math.random(1, 2), count) ~= true then
-        fail("timer_start(%d) did not return true", id)
+    if rtos.timer_start(id, math.random(1, 2), count) ~= 1 then
+        fail("timer_start(%d) did not return 1", id)
     end
     t.next = count == -1 and -1 or count - 1
 end

@@ -7,7 +7,11 @@ Device kinds:
   --serial`) that this plugin starts once per session, with a temporary filesystem;
 - "dut": pytest-embedded's `dut`, as its own options describe it: a board
   (`--embedded-services esp,idf --port /dev/ttyUSB0 --target esp32 --app-path .`) or
-  ESP-IDF's linux target (`--embedded-services idf --target linux --app-path .`).
+  ESP-IDF's linux target (`--embedded-services idf --target linux --app-path .`);
+- "dut:NAME": a `dut` whose options a conftest.py provides for NAME, by overriding
+  pytest-embedded's option fixtures (embedded_services, app_path, target, ...) after
+  the `luasys_device_port` fixture's kind; this repository's tests/device/conftest.py
+  does for its ESP-IDF builds (dut:idf-linux).
 Each test opens the device's port afresh, which resets it: every test starts at the
 boot banner.
 """
@@ -45,11 +49,15 @@ def device_kinds(config: pytest.Config) -> list[str]:
         kinds = ["dut"]
     else:
         kinds = config.getini("luasys_devices").split()
-    unknown = [kind for kind in kinds if kind not in KINDS]
+    unknown = [kind for kind in kinds if kind not in KINDS and not kind.startswith("dut:")]
     if unknown or not kinds:
         raise pytest.UsageError(f"--luasys-device: {', '.join(unknown) or 'nothing'} is not a device kind "
                                 f"(one or more of {', '.join(KINDS)}, separated by commas)")
     return kinds
+
+
+def is_dut(kind: str) -> bool:
+    return kind == "dut" or kind.startswith("dut:")
 
 
 def _option(config: pytest.Config, name: str):
@@ -68,7 +76,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def luasys_device_port(request: pytest.FixtureRequest):
     """(kind, the pty of the PC device serving it, or None for a dut)."""
     kind = request.param
-    if kind == "dut":
+    if is_dut(kind):
         yield kind, None
         return
     binary = None
@@ -86,7 +94,7 @@ def device(request: pytest.FixtureRequest, luasys_device_port) -> Device:
     """The device, just reset (its boot banner read): `push`, `run`, `start`,
     `expect`, `line`, `eval`, `restart`; `client` is the console client."""
     kind, pty = luasys_device_port
-    transport = DutTransport(request.getfixturevalue("dut")) if kind == "dut" else SerialTransport(pty, 115200)
+    transport = DutTransport(request.getfixturevalue("dut")) if is_dut(kind) else SerialTransport(pty, 115200)
     device = Device(transport, kind)
     request.node.stash.setdefault(DEVICES, []).append(device)
     try:
