@@ -10,6 +10,8 @@ from pathlib import Path
 
 from luasys.protocol import ProtocolError, check_path
 
+from .safe_mode import FILE as SAFE_MODE_FILE
+
 PART_SUFFIX = ".part"
 
 
@@ -19,20 +21,39 @@ class FileStore:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def path(self, device_path: str, tag: str) -> Path:
-        return self.root / check_path(device_path, tag)
+        relative = check_path(device_path, tag)
+        # The console's own names: an upload in progress (so an upload never overwrites a
+        # file of that name) and the boot counter.
+        if relative == SAFE_MODE_FILE or any(part.endswith(PART_SUFFIX) for part in relative.split("/")):
+            raise ProtocolError("bad-path", f"'{device_path}' is reserved (uploads in progress end in "
+                                            f"{PART_SUFFIX}; {SAFE_MODE_FILE} is the boot counter: use "
+                                            "safe-status and safe-clear)", tag)
+        return self.root / relative
+
+    def remove_leftover_parts(self) -> None:
+        """Deletes the .part files of uploads a reset or a lost connection interrupted."""
+        for part in self.root.rglob("*" + PART_SUFFIX):
+            if part.is_file():
+                part.unlink(missing_ok=True)
 
     def begin_upload(self, device_path: str, tag: str) -> "Upload":
         target = self.path(device_path, tag)
         if target.is_dir():
             raise ProtocolError("bad-path", f"{device_path} is a directory", tag)
+        created = [parent for parent in target.relative_to(self.root).parents
+                   if parent != Path(".") and not (self.root / parent).is_dir()]
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            return Upload(target, open(target.with_name(target.name + PART_SUFFIX), "wb"))
+            return Upload(target, open(target.with_name(target.name + PART_SUFFIX), "wb"),
+                          [self.root / parent for parent in created], device_path)
         except OSError as error:
+            _remove_dirs([self.root / parent for parent in created])
             raise ProtocolError("io", f"cannot create {device_path}: {error.strerror}", tag) from None
 
     def read(self, device_path: str, tag: str) -> bytes:
         target = self.path(device_path, tag)
+        if not target.is_file():
+            raise ProtocolError("not-found", f"no file {device_path}", tag)
         try:
             return target.read_bytes()
         except FileNotFoundError:
@@ -68,21 +89,54 @@ class FileStore:
             raise ProtocolError("io", f"cannot remove {device_path}: {error.strerror}", tag) from None
 
 
-class Upload:
-    """A file being received: written to the `.part` file, committed by rename."""
+def _remove_dirs(created: list[Path]) -> None:
+    """Removes directories an upload created (deepest first), if they are still empty."""
+    for directory in created:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
 
-    def __init__(self, target: Path, part) -> None:
-        self.target, self._part = target, part
+
+class Upload:
+    """A file being received: written to the `.part` file, committed by rename. A failed
+    write is remembered and the payload still read to its end, to stay in step with the
+    sender; `commit` then reports it."""
+
+    def __init__(self, target: Path, part, created: list[Path], device_path: str) -> None:
+        self.target, self._part, self._created, self._device_path = target, part, created, device_path
+        self._write_error: OSError | None = None
 
     def write(self, data: bytes) -> None:
-        self._part.write(data)
+        if self._write_error is None:
+            try:
+                self._part.write(data)
+            except OSError as error:
+                self._write_error = error
 
-    def commit(self) -> None:
-        self._part.flush()
-        os.fsync(self._part.fileno())
+    def check_written(self, tag: str) -> None:
+        """Raises ProtocolError("io") if a write failed (before the CRC is checked, as in C)."""
+        if self._write_error is not None:
+            raise ProtocolError("io", f"cannot write {self._device_path}: {self._write_error.strerror}", tag)
+
+    def commit(self, tag: str) -> None:
+        """Syncs the verified upload and renames it into place."""
+        try:
+            self._part.flush()
+            os.fsync(self._part.fileno())
+        except OSError as error:
+            raise ProtocolError("io", f"cannot write {self._device_path}: {error.strerror}", tag) from None
         self._part.close()
-        os.replace(self._part.name, self.target)
+        try:
+            os.replace(self._part.name, self.target)
+        except OSError as error:
+            raise ProtocolError("io", f"cannot rename the upload to {self._device_path}: {error.strerror}",
+                                tag) from None
 
     def abandon(self) -> None:
-        self._part.close()
+        try:
+            self._part.close()
+        except OSError:
+            pass  # the write error is what is reported
         Path(self._part.name).unlink(missing_ok=True)
+        _remove_dirs(self._created)

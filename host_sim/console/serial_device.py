@@ -33,6 +33,7 @@ def serve_forever(port: PtyPort, session: Callable[[PtyPort], None]) -> None:
 def simulator_session(files: FileStore, boot_script: Path, simulator_options: dict,
                       safe_mode: dict | None = None) -> Callable[[PtyPort], None]:
     def session(port: PtyPort) -> None:
+        files.remove_leftover_parts()  # a reset, as at a board's start
         output = Output(port)
         runtime = SimulatedRuntime(output, boot_script, simulator_options,
                                    SafeMode(files.root, **(safe_mode or {})))

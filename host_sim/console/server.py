@@ -51,15 +51,25 @@ class _Reader:
     def __init__(self, port: Port) -> None:
         self._port = port
         self._buffer = bytearray()
+        self.discard = 0  # bytes of an abandoned payload still to come: never read as commands
+
+    def _drop_discarded(self) -> None:
+        while self.discard:
+            if not self._buffer:
+                self._buffer += self._port.read(None)
+            dropped = min(self.discard, len(self._buffer))
+            del self._buffer[:dropped]
+            self.discard -= dropped
 
     def line(self, limit: int) -> bytes | None:
         """The next line without its LF (and CR); None if it was longer than `limit`
         (the whole line is consumed and discarded)."""
+        self._drop_discarded()
         overflowed = False
         while True:
             end = self._buffer.find(b"\n")
             if end >= 0:
-                line = bytes(self._buffer[:end]).rstrip(b"\r")
+                line = bytes(self._buffer[:end - 1 if end and self._buffer[end - 1] == 0x0D else end])
                 del self._buffer[:end + 1]
                 return None if overflowed or len(line) > limit else line
             if len(self._buffer) > limit + 1:
@@ -75,7 +85,9 @@ class _Reader:
             if not self._buffer:
                 data = self._port.read(p.PAYLOAD_IDLE_TIMEOUT_S)
                 if not data:
-                    raise p.ProtocolError("timeout", f"payload stalled with {left} of {size} bytes missing")
+                    self.discard = left  # the sender may still send the rest: it is payload
+                    raise p.ProtocolError("timeout", f"payload stalled with {left} of {size} bytes missing "
+                                                     f"(the next {left} bytes received are discarded)")
                 self._buffer += data
             piece = bytes(self._buffer[:left])
             del self._buffer[:len(piece)]
@@ -98,7 +110,7 @@ class ConsoleServer:
                 self._output.line(f"console: error: line longer than {p.LINE_MAX} bytes discarded")
             elif line.startswith(p.MARKER):
                 self._request(line)
-            elif line.strip():
+            elif line.strip(b" \t"):
                 self._repl(line)
 
     def _repl(self, line: bytes) -> None:
@@ -112,6 +124,8 @@ class ConsoleServer:
         try:
             if len(line) + 1 > p.HEADER_MAX:
                 raise p.ProtocolError("bad-frame", f"header longer than {p.HEADER_MAX} bytes")
+            if any(byte < 0x20 or byte > 0x7E for byte in line[1:]):
+                raise p.ProtocolError("bad-frame", "a header must be printable ASCII")
             request = p.parse_request(line)
             tag = request.tag
             getattr(self, "_do_" + request.word.replace("-", "_"))(tag, *request.args)
@@ -122,8 +136,9 @@ class ConsoleServer:
     def _ok(self, tag: str, *args: object) -> None:
         self._output.raw(p.encode_reply(tag, p.OK, *args))
 
-    def _receive(self, tag: str, size: int, crc: int, sink) -> None:
-        """Asks for a payload (READY) and feeds it to `sink`; raises on a CRC mismatch."""
+    def _receive(self, tag: str, size: int, crc: int, sink, written=None) -> None:
+        """Asks for a payload (READY) and feeds it to `sink`; at its end calls `written(tag)`
+        (which raises if the sink failed), then raises on a CRC mismatch."""
         self._output.raw(p.encode_reply(tag, p.READY))
         actual = 0
         try:
@@ -132,6 +147,8 @@ class ConsoleServer:
                 sink(piece)
         except p.ProtocolError as error:
             raise p.ProtocolError(error.code, error.message, tag) from None
+        if written is not None:
+            written(tag)
         if actual != crc:
             raise p.ProtocolError("crc", f"crc32 of the data is {actual:08x}, the header said {crc:08x}", tag)
 
@@ -144,8 +161,8 @@ class ConsoleServer:
         size_n, crc_n = p.parse_size(size, p.FILE_MAX, tag), p.parse_crc(crc, tag)
         upload = self._files.begin_upload(path, tag)
         try:
-            self._receive(tag, size_n, crc_n, upload.write)
-            upload.commit()
+            self._receive(tag, size_n, crc_n, upload.write, upload.check_written)
+            upload.commit(tag)
         except BaseException:
             upload.abandon()
             raise

@@ -126,6 +126,7 @@ def test_interrupted_upload_times_out_and_the_old_script_stays(device):
     device.write(data[:5])  # and then nothing: the device gives up after its idle timeout
     status, args = reply(device, "cut1")
     assert (status, args[0]) == (p.ERR, "timeout")
+    device.write(b"\n" * (len(data) - 5))  # the bytes the device still discards (docs: resynchronising)
     assert device.get("t_cut.lua") == b"print('intact')\n"
 
 
@@ -145,3 +146,59 @@ def test_bad_input_is_answered_and_harmless(device):
     assert (status, args[0]) == (p.ERR, "too-large")
     device.line("print('still fine')")
     device.expect("still fine")
+
+
+def test_the_tail_of_a_stalled_upload_is_never_run(device):
+    """Found by attacking the protocol: after `ERR timeout` the rest of the payload ran
+    as REPL lines. The device discards exactly the bytes the upload still lacked."""
+    start_loop(device)
+    data = b"-- a script\n" + b"print('TAIL RAN')\n" * 4
+    assert request(device, "st1", "put", "t_stall.lua", len(data), f"{p.crc32(data):08x}")[0] == p.READY
+    device.write(data[:5])  # then a pause past the device's idle timeout: wait for its reply
+    status, args = reply(device, "st1")
+    missing = len(data) - 5
+    assert (status, " ".join(args)) == (p.ERR, f"timeout payload stalled with {missing} of {len(data)} bytes "
+                                               f"missing (the next {missing} bytes received are discarded)")
+    device.write(data[5:])  # the late rest
+    device.line("print('after the tail')")
+    before = device.expect("after the tail").before
+    assert not any("TAIL RAN" in line for line in before), before
+    assert request(device, "st2", "get", "t_stall.lua")[0] == p.ERR
+
+
+def test_the_console_names_are_reserved(device):
+    """An upload writes <path>.part: a file of that name could be overwritten; the boot
+    counter .safe_mode could be forged or cleared behind safe mode's back."""
+    device.push("t_real.lua", "x = 1\n")
+    for verb, args in (("put", ("t_real.lua.part", 1, "00000000")), ("put", ("d.part/x.lua", 1, "00000000")),
+                       ("put", (".safe_mode", 1, "00000000")), ("rm", (".safe_mode",)),
+                       ("get", (".safe_mode",)), ("rm", ("t_real.lua.part",))):
+        status, reply_args = request(device, "rs1", verb, *args)
+        assert (status, reply_args[0]) == (p.ERR, "bad-path"), (verb, args, reply_args)
+        assert reply_args[-1] == "safe-clear)", reply_args  # the message says why
+    assert device.get("t_real.lua") == b"x = 1\n"
+
+
+def test_a_failed_nested_upload_leaves_no_directories(device):
+    data = b"print('nested')\n"
+    device.push("t_n1/keep.lua", "x = 1\n")
+    assert request(device, "fn1", "put", "t_n1/t_n2/t_n3/f.lua", len(data), f"{p.crc32(data) ^ 1:08x}")[0] == p.READY
+    device.write(data)
+    assert reply(device, "fn1")[1][0] == "crc"
+    status, _ = request(device, "fn2", "ls", "t_n1")
+    assert status == p.DATA
+    listing = device.expect(re.compile(r"^\d+ \S+$")).line
+    assert listing == "6 keep.lua", listing  # t_n1 was there before; t_n2 is gone
+    assert request(device, "fn3", "ls", "t_n1/t_n2")[:2] == (p.ERR, ["not-found", "no", "directory", "t_n1/t_n2"])
+
+
+def test_line_and_header_limits_are_the_same_on_every_device(device):
+    start_loop(device)
+    code = "print('limit line ok')"
+    device.write((code + " " * (p.LINE_MAX - len(code))).encode() + b"\r\n")  # 1,024 bytes + CRLF
+    device.expect("limit line ok")
+    device.write((code + " " * (p.LINE_MAX + 1 - len(code))).encode() + b"\r\n")
+    device.expect(f"console: error: line longer than {p.LINE_MAX} bytes discarded")
+    device.write(b"\x01hb1 get t\tab.lua\n")  # a control byte in a header
+    assert reply(device, "-") == (p.ERR, ["bad-frame", "a", "header", "must", "be", "printable", "ASCII"])
+    assert request(device, "hb2", "get", "t_n1")[:2] in ((p.ERR, ["not-found", "no", "file", "t_n1"]),)

@@ -61,6 +61,7 @@ static struct {
     QueueHandle_t slot_free; /* one token while `pending` is empty */
     QueueHandle_t runs;      /* script paths for lua_sys_console_next_run */
     bool started;
+    size_t discard; /* bytes of an abandoned payload still to come: never read as commands */
 } s_con = { .lock = portMUX_INITIALIZER_UNLOCKED };
 
 typedef struct {
@@ -160,18 +161,20 @@ static int next_byte(int timeout_ms)
  * sender stalls or the input ends. */
 typedef bool (*sink_fn)(void *ctx, const uint8_t *data, size_t len);
 
-static bool receive_payload(const char *tag, size_t len, uint32_t crc, sink_fn sink, void *ctx)
+static bool receive_payload(const char *tag, size_t len, uint32_t crc, sink_fn sink, void *ctx, const char *name)
 {
     reply(tag, "READY");
     uint32_t actual = 0;
     size_t left = len;
-    bool sink_ok = true;
+    int sink_errno = 0;
     while (left > 0) {
         int c = next_byte(PAYLOAD_IDLE_MS);
         if (c < 0) {
             if (c == -1) {
-                reply(tag, "ERR timeout payload stalled with %u of %u bytes missing", (unsigned)left,
-                      (unsigned)len);
+                /* The sender may still send the rest: it is payload, never commands. */
+                s_con.discard = left;
+                reply(tag, "ERR timeout payload stalled with %u of %u bytes missing (the next %u bytes "
+                           "received are discarded)", (unsigned)left, (unsigned)len, (unsigned)left);
             }
             return false;
         }
@@ -183,13 +186,13 @@ static bool receive_payload(const char *tag, size_t len, uint32_t crc, sink_fn s
         const uint8_t *data = &s_con.in[s_con.in_pos - 1];
         s_con.in_pos += chunk - 1;
         actual = crc32_update(actual, data, chunk);
-        if (sink_ok) {
-            sink_ok = sink(ctx, data, chunk);
+        if (sink_errno == 0 && !sink(ctx, data, chunk)) {
+            sink_errno = errno ? errno : EIO; /* the rest is still read, to stay in step */
         }
         left -= chunk;
     }
-    if (!sink_ok) {
-        reply(tag, "ERR io cannot write the file (%s)", strerror(errno));
+    if (sink_errno != 0) {
+        reply(tag, "ERR io cannot write %s: %s", name, strerror(sink_errno));
         return false;
     }
     if (actual != crc) {
@@ -324,6 +327,32 @@ static bool path_char(char c)
            c == '_' || c == '-' || c == '/';
 }
 
+static bool ends_with(const char *s, size_t len, const char *suffix)
+{
+    size_t n = strlen(suffix);
+    return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+/* The console's own names, which no request may touch: any part ending in ".part" (an
+ * upload in progress; so an upload never overwrites a file of that name), and the app's
+ * boot counter at the root. */
+static bool reserved_path(const char *rel)
+{
+    if (strcmp(rel, SAFE_MODE_FILE) == 0) {
+        return true;
+    }
+    for (const char *part = rel;;) {
+        size_t n = strcspn(part, "/");
+        if (ends_with(part, n, PART_SUFFIX)) {
+            return true;
+        }
+        if (part[n] == '\0') {
+            return false;
+        }
+        part += n + 1;
+    }
+}
+
 /* Checks a protocol path and makes it absolute under fs_root; false (with
  * the reply sent) when it is not valid. */
 static bool full_path(const char *tag, const char *path, char *out)
@@ -350,6 +379,11 @@ static bool full_path(const char *tag, const char *path, char *out)
                    "empty, '.' or '..' parts)", path, PATH_MAX_BYTES);
         return false;
     }
+    if (reserved_path(rel)) {
+        reply(tag, "ERR bad-path '%s' is reserved (uploads in progress end in " PART_SUFFIX
+                   "; " SAFE_MODE_FILE " is the boot counter: use safe-status and safe-clear)", path);
+        return false;
+    }
     /* Never cut: lua_sys_console_start refused roots too long for a path and its ".part". */
     int n = snprintf(out, FULL_PATH_MAX, "%s/%s", s_con.config.fs_root, rel);
     if (n < 0 || (size_t)n + sizeof PART_SUFFIX > FULL_PATH_MAX) {
@@ -359,15 +393,65 @@ static bool full_path(const char *tag, const char *path, char *out)
     return true;
 }
 
-/* mkdir -p for the directories between fs_root and the file `path`. */
-static void make_parents(char *path)
+/* mkdir -p for the directories between fs_root and the file `path`; returns the
+ * offset in `path` of the first directory it created (0: none), for remove_parents. */
+static size_t make_parents(char *path)
 {
+    size_t first_created = 0;
     for (char *slash = strchr(path + strlen(s_con.config.fs_root) + 1, '/'); slash != NULL;
          slash = strchr(slash + 1, '/')) {
         *slash = '\0';
-        mkdir(path, 0755);
+        if (mkdir(path, 0755) == 0 && first_created == 0) {
+            first_created = (size_t)(slash - path);
+        }
         *slash = '/';
     }
+    return first_created;
+}
+
+/* Removes the directories make_parents created (they are empty: the failed upload
+ * was their only content), deepest first. */
+static void remove_parents(char *path, size_t first_created)
+{
+    if (first_created == 0) {
+        return;
+    }
+    for (char *slash = strrchr(path, '/'); slash != NULL && (size_t)(slash - path) >= first_created;) {
+        *slash = '\0';
+        rmdir(path);
+        char *up = strrchr(path, '/');
+        *slash = '/';
+        slash = up;
+    }
+}
+
+/* Deletes the .part files under `dir` (a FULL_PATH_MAX buffer, extended and restored
+ * in place): uploads a reset or a lost connection interrupted (docs/console-protocol.md). */
+static void remove_leftover_parts(char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        return;
+    }
+    size_t len = strlen(dir);
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        size_t n = strlen(e->d_name);
+        struct stat st;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || len + 1 + n >= FULL_PATH_MAX) {
+            continue;
+        }
+        dir[len] = '/';
+        memcpy(dir + len + 1, e->d_name, n + 1);
+        if (stat(dir, &st) == 0) {
+            if (S_ISDIR(st.st_mode)) {
+                remove_leftover_parts(dir);
+            } else if (ends_with(e->d_name, n, PART_SUFFIX)) {
+                unlink(dir);
+            }
+        }
+        dir[len] = '\0';
+    }
+    closedir(d);
 }
 
 static bool parse_size(const char *tag, const char *text, size_t limit, size_t *out)
@@ -431,14 +515,15 @@ static void do_put(const char *tag, char **args)
         reply(tag, "ERR bad-path %s is a directory", args[0]);
         return;
     }
-    make_parents(path);
+    size_t created = make_parents(path);
     snprintf(part, sizeof part, "%s" PART_SUFFIX, path);
     FILE *f = fopen(part, "wb");
     if (f == NULL) {
         reply(tag, "ERR io cannot create %s: %s", args[0], strerror(errno));
+        remove_parents(path, created);
         return;
     }
-    bool ok = receive_payload(tag, size, crc, file_sink, f);
+    bool ok = receive_payload(tag, size, crc, file_sink, f, args[0]);
     bool flushed = fflush(f) == 0 && fsync(fileno(f)) == 0;
     fclose(f);
     if (ok && !flushed) {
@@ -451,6 +536,7 @@ static void do_put(const char *tag, char **args)
     }
     if (!ok) {
         unlink(part);
+        remove_parents(path, created);
         return;
     }
     if (s_con.config.safe_mode_clear != NULL && strcmp(path, s_con.config.boot_script) == 0) {
@@ -641,7 +727,7 @@ static void do_eval(const char *tag, char **args)
         return;
     }
     char *at = source;
-    if (receive_payload(tag, size, crc, memory_sink, &at)) {
+    if (receive_payload(tag, size, crc, memory_sink, &at, "the source")) {
         submit(tag, source, size);
     } else {
         free(source);
@@ -779,7 +865,7 @@ static void handle_line(char *line, size_t len)
 static void console_task(void *arg)
 {
     (void)arg;
-    static char line[LINE_MAX_BYTES + 1];
+    static char line[LINE_MAX_BYTES + 2]; /* the line, its CR, a NUL */
     size_t len = 0;
     bool overflow = false;
     for (;;) {
@@ -790,8 +876,15 @@ static void console_task(void *arg)
         if (c < 0) {
             continue;
         }
+        if (s_con.discard > 0) { /* the rest of an abandoned payload */
+            size_t skip = s_con.in_len - s_con.in_pos;
+            skip = skip + 1 > s_con.discard ? s_con.discard - 1 : skip;
+            s_con.in_pos += skip;
+            s_con.discard -= skip + 1;
+            continue;
+        }
         if (c != '\n') {
-            if (len < LINE_MAX_BYTES) {
+            if (len < LINE_MAX_BYTES + 1) { /* + 1: room for the CR of a CRLF */
                 line[len++] = (char)c;
             } else {
                 overflow = true;
@@ -801,6 +894,7 @@ static void console_task(void *arg)
         if (len > 0 && line[len - 1] == '\r') {
             len--;
         }
+        overflow = overflow || len > LINE_MAX_BYTES;
         line[len] = '\0';
         if (overflow) {
             say("console: error: line longer than %d bytes discarded", LINE_MAX_BYTES);
@@ -859,6 +953,9 @@ esp_err_t lua_sys_console_start(const lua_sys_console_config_t *config)
         return err;
     }
     s_con.config = *config;
+    char dir[FULL_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", config->fs_root);
+    remove_leftover_parts(dir);
     s_con.slot_free = xQueueCreate(1, sizeof(uint8_t));
     s_con.runs = xQueueCreate(1, sizeof(run_request_t));
     if (s_con.slot_free == NULL || s_con.runs == NULL) {
