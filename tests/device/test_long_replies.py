@@ -46,3 +46,15 @@ def test_long_replies_stay_whole_while_the_program_prints(device):
         text = device.client.describe()
         assert "LuaSys at " in text and " tasks, " in text
         assert device.get("t_blob.bin") == data
+
+
+def test_log_lines_never_land_inside_a_reply(device):
+    """A script that fails at once makes the firmware log (ESP_LOGE) while the console
+    sends the next reply; on the native build the log went to stderr outside stdout's
+    lock and landed inside a 24 KiB DATA reply (found by the device fixture under load)."""
+    data = file_of(SIZES[-1], 3)
+    device.push("t_blob.bin", data)
+    device.push("t_fail.lua", "error('fails at once')\n")
+    for _ in range(20):
+        device.run("t_fail.lua")
+        assert device.get("t_blob.bin") == data

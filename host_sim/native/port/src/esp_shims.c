@@ -37,9 +37,15 @@ void esp_log_write(esp_log_level_t level, const char *tag, const char *format, .
     if (level > s_log_level) {
         return;
     }
+    /* stderr and stdout meet in one stream (a pty, a pipe), where the console writes its
+     * replies under stdout's lock (lua_sys_console.c): a log line written outside that
+     * lock could land inside a reply's data. On a chip, esp_log's vprintf takes it. */
     va_list ap;
     va_start(ap, format);
+    flockfile(stdout);
+    fflush(stdout);
     vfprintf(stderr, format, ap);
+    funlockfile(stdout);
     va_end(ap);
 }
 
