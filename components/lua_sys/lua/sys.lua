@@ -15,6 +15,7 @@ local sys = core.sys
 local MODULE_OF = {
     timerStart = "sys.timers", timerLoopStart = "sys.timers", timerAdvStart = "sys.timers",
     timerStop = "sys.timers", timerStopAll = "sys.timers", timerIsActive = "sys.timers",
+    waitUntilExt = "sys.waits", waitUntilMsg = "sys.waits",
     task = "sys.tasks", nonfatal = "sys.tasks", every = "sys.periodic",
     taskInitEx = "sys.mailbox", sendMsg = "sys.mailbox", waitMsg = "sys.mailbox",
     cleanMsg = "sys.mailbox", taskDel = "sys.mailbox", setMailboxLimit = "sys.mailbox",

@@ -4,6 +4,7 @@ local T = require "harness"
 -- Every part of sys outside the core, and the functions whose first use loads it.
 local PARTS = {
     ["sys.timers"] = { "timerStart", "timerLoopStart", "timerAdvStart", "timerStop", "timerStopAll", "timerIsActive" },
+    ["sys.waits"] = { "waitUntilExt", "waitUntilMsg" },
     ["sys.tasks"] = { "task", "nonfatal" },
     ["sys.periodic"] = { "every" },
     ["sys.mailbox"] = { "taskInitEx", "sendMsg", "waitMsg", "cleanMsg", "taskDel", "setMailboxLimit" },

@@ -402,15 +402,16 @@ end
 --- coroutine.resume returned first (a task yields no values): true, or false and the error.
 core.resume = resume
 
-local function outside_task(fname)
-    error(fname .. ": called outside a task; only code running inside sys.taskInit(fn) can wait", 3)
+-- Raises "called outside a task", blaming `level` (error()'s level as seen from here).
+local function outside_task(fname, level)
+    error(fname .. ": called outside a task; only code running inside sys.taskInit(fn) can wait", level)
 end
 
 --- The calling task; raises the standard error naming `fname` outside a task.
 ---@return thread
 function core.running_task(fname)
     local co = current
-    if co == nil or co ~= co_running() then outside_task(fname) end
+    if co == nil or co ~= co_running() then outside_task(fname, 4) end
     return co
 end
 local running_task = core.running_task
@@ -480,7 +481,7 @@ core.suspend = suspend
 ---@return any ...
 function sys.wait(ms)
     local co = current
-    if co == nil or co ~= co_running() then outside_task("sys.wait") end
+    if co == nil or co ~= co_running() then outside_task("sys.wait", 3) end
     if type(ms) ~= "number" or not (ms >= 0 and ms <= MAX_MS) then
         check.ms("sys.wait", 1, "ms", ms, 0, MAX_MS)
     end
@@ -590,8 +591,9 @@ local function remove_at(list, i)
     end
 end
 
--- Returns false if `callback` was subscribed to `topic` already.
-local function subscribe_one(topic, callback)
+--- Adds `callback` to `topic`'s subscribers; false if it was subscribed already.
+---@return boolean
+function core.subscribe_one(topic, callback)
     local list = subs[topic]
     local n
     if not list then
@@ -615,7 +617,10 @@ local function subscribe_one(topic, callback)
     return true
 end
 
-local function unsubscribe_one(topic, callback)
+local subscribe_one = core.subscribe_one
+
+--- Removes `callback` from `topic`'s subscribers.
+function core.unsubscribe_one(topic, callback)
     local list = subs[topic]
     if not list then return end
     local gone = list.gone
@@ -623,6 +628,7 @@ local function unsubscribe_one(topic, callback)
         if list[i] == callback and not (gone and gone[i]) then return remove_at(list, i) end
     end
 end
+local unsubscribe_one = core.unsubscribe_one
 
 -- Checks the arguments of sys.subscribe/unsubscribe and applies `action` to each topic.
 local function for_each_topic(fname, topic, callback, action)
@@ -721,7 +727,7 @@ local function dispatch()
 end
 
 -- The arguments of the waitUntil family, checked inline on the common path.
-local function check_wait(fname, topic, ms)
+function core.check_wait(fname, topic, ms)
     local t = type(topic)
     if t ~= "string" and (t ~= "number" or topic ~= topic) then
         check.fail(fname, 1, "topic", "be a string or a number", topic)
@@ -730,25 +736,12 @@ local function check_wait(fname, topic, ms)
         check.fail(fname, 2, "ms", "be a number >= 0 and <= " .. MAX_MS, ms)
     end
 end
-
--- Subscribes a waiting task for one message on `topic` (unless it is subscribed to
--- it for good already) and suspends it, with a deadline when `ms` is given.
-local function wait_for(co, topic, ms)
-    if subscribe_one(topic, co) then waiting_on[co] = topic end
-    return suspend(co, ms)
-end
-
--- A wait that ended some other way than by a message on `topic` (a timeout, say)
--- takes the task out of the list itself.
-local function end_wait(co, topic)
-    if waiting_on[co] then
-        waiting_on[co] = nil
-        unsubscribe_one(topic, co)
-    end
-end
+local check_wait = core.check_wait
 
 -- Turns what resumed the task (nothing on timeout; topic, args... for a message)
--- into waitUntil's result. (end_wait, inlined: this is the hot path of a request.)
+-- into waitUntil's result. A wait that ended some other way than by a message on
+-- `topic` (a timeout, say) takes the task out of the list itself; delivery did that
+-- for a message.
 local function until_result(co, topic, first, ...)
     if waiting_on[co] then
         waiting_on[co] = nil
@@ -759,48 +752,19 @@ local function until_result(co, topic, first, ...)
 end
 
 --- Waits for a message on `topic`, at most `ms` milliseconds (no limit without `ms`).
---- Returns true and the message's arguments, or false on timeout.
+--- Returns true and the message's arguments, or false on timeout. (The variants
+--- waitUntilExt and waitUntilMsg are in sys/waits.lua.)
 ---@param topic string|number
 ---@param ms? number
 ---@return boolean ok
 ---@return any ...
 function sys.waitUntil(topic, ms)
     local co = current
-    if co == nil or co ~= co_running() then outside_task("sys.waitUntil") end
+    if co == nil or co ~= co_running() then outside_task("sys.waitUntil", 3) end
     check_wait("sys.waitUntil", topic, ms)
-    if subscribe_one(topic, co) then waiting_on[co] = topic end -- wait_for, inlined
+    -- Subscribed for one message, unless subscribed to `topic` for good already.
+    if subscribe_one(topic, co) then waiting_on[co] = topic end
     return until_result(co, topic, suspend(co, ms))
-end
-
-local function until_ext_result(co, topic, first, ...)
-    end_wait(co, topic)
-    if first == nil then return false end
-    return first, ...
-end
-
---- Like sys.waitUntil, but returns the topic and arguments, or false on timeout.
----@param topic string|number
----@param ms? number
----@return any topic_or_false
----@return any ...
-function sys.waitUntilExt(topic, ms)
-    local co = running_task("sys.waitUntilExt")
-    check_wait("sys.waitUntilExt", topic, ms)
-    return until_ext_result(co, topic, wait_for(co, topic, ms))
-end
-
-local function until_msg_result(co, topic, _, ...)
-    end_wait(co, topic)
-    return ...
-end
-
---- Waits, with no time limit, for a message on `topic`; returns its arguments.
----@param topic string|number
----@return any ...
-function sys.waitUntilMsg(topic)
-    local co = running_task("sys.waitUntilMsg")
-    check.topic("sys.waitUntilMsg", 1, topic)
-    return until_msg_result(co, topic, wait_for(co, topic))
 end
 
 ------------------------------------------------------------------------------------

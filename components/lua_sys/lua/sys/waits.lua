@@ -1,0 +1,55 @@
+-- sys.waitUntilExt and sys.waitUntilMsg, the rarer variants of sys.waitUntil (which
+-- is in the core). Loaded on first use (sys.lua).
+
+local core = require "sys.core"
+local check = require "sys.check"
+
+local sys = require "sys"
+local waiting_on = core.waiting_on
+
+-- Subscribes a waiting task for one message on `topic` (unless it is subscribed to
+-- it for good already) and suspends it, with a deadline when `ms` is given.
+local function wait_for(co, topic, ms)
+    if core.subscribe_one(topic, co) then waiting_on[co] = topic end
+    return core.suspend(co, ms)
+end
+
+-- A wait that ended some other way than by a message on `topic` (a timeout, say)
+-- takes the task out of the list itself.
+local function end_wait(co, topic)
+    if waiting_on[co] then
+        waiting_on[co] = nil
+        core.unsubscribe_one(topic, co)
+    end
+end
+
+local function until_ext_result(co, topic, first, ...)
+    end_wait(co, topic)
+    if first == nil then return false end
+    return first, ...
+end
+
+--- Like sys.waitUntil, but returns the topic and arguments, or false on timeout.
+---@param topic string|number
+---@param ms? number
+---@return any topic_or_false
+---@return any ...
+function sys.waitUntilExt(topic, ms)
+    local co = core.running_task("sys.waitUntilExt")
+    core.check_wait("sys.waitUntilExt", topic, ms)
+    return until_ext_result(co, topic, wait_for(co, topic, ms))
+end
+
+local function until_msg_result(co, topic, _, ...)
+    end_wait(co, topic)
+    return ...
+end
+
+--- Waits, with no time limit, for a message on `topic`; returns its arguments.
+---@param topic string|number
+---@return any ...
+function sys.waitUntilMsg(topic)
+    local co = core.running_task("sys.waitUntilMsg")
+    check.topic("sys.waitUntilMsg", 1, topic)
+    return until_msg_result(co, topic, wait_for(co, topic))
+end
