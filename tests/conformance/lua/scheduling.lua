@@ -321,6 +321,38 @@ T.case("the watchdog names a task that runs too long, then stops it", function()
     T.ok(T.errors()[1].message:find("watchdog: runaway ran", 1, true), T.errors()[1].message)
 end)
 
+-- Found by attacking the watchdog: a pcall around the busy loop swallowed its error, the
+-- watchdog stayed quiet and the loop never ran again.
+T.case("the watchdog's error gets through pcall, xpcall and coroutine.wrap", function()
+    T.expect_errors(5)
+    local base_pcall = pcall
+    sys.setWatchdog(1, 2)
+    local spin = function() while true do end end
+    local escaped = {}
+    sys.task(function() pcall(spin); escaped[#escaped + 1] = "pcall" end, { name = "p" })
+    sys.task(function() xpcall(spin, function(e) return e end); escaped[#escaped + 1] = "xpcall" end,
+        { name = "x" })
+    sys.task(function() pcall(coroutine.wrap(spin)); escaped[#escaped + 1] = "wrap" end, { name = "w" })
+    sys.task(function()
+        while true do pcall(function() pcall(spin) end) end -- catches forever
+    end, { name = "forever" })
+    sys.timerStart(function() pcall(spin); escaped[#escaped + 1] = "timer" end, 1)
+    local after = false
+    sys.timerStart(function() after = true end, 5)
+    sys.run()
+    sys.setWatchdog(nil)
+    T.eq(escaped, {})
+    T.ok(after, "the loop ran on")
+    local names = {}
+    for i, e in ipairs(T.errors()) do
+        T.ok(e.message:find("watchdog: ", 1, true), e.message)
+        names[i] = e.name:match("^timer") and "timer" or e.name
+    end
+    table.sort(names)
+    T.eq(names, { "forever", "p", "timer", "w", "x" })
+    T.eq(pcall, base_pcall, "pcall is itself again")
+end)
+
 T.case("argument errors blame the line that made the bad call", function()
     local calls = {
         function() sys.wait(-1) end, function() sys.taskInit(5) end, function() sys.timerStart(print, -1) end,

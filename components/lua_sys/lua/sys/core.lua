@@ -130,12 +130,15 @@ function core.report(kind, name, message, trace)
 end
 local report = core.report
 
+local current -- the task running now; nil while the loop itself runs
+
 --- Runs callback `fn(...)` of `owner` (a timer, a job) as the loop runs a slice:
 --- returns true, or false, the error value and the traceback.
 function core.call(owner, fn, ...)
     if hooks.slice then hooks.slice(owner) end
     caught_message, calling = nil, fn
     local ok, trace = xpcall(fn, with_traceback, ...)
+    if hooks.slice then hooks.slice(current) end -- the slice has ended: back to the task, if any
     if ok then return true end
     return false, caught(trace)
 end
@@ -159,7 +162,6 @@ local cancelled = setmetatable({}, { __mode = "k" })
 local handles = {} -- [co] = handle, for tasks started with sys.task or sys.every
 core.tasks, core.task_tiers, core.waiting_on, core.handles = tasks, task_tiers, waiting_on, handles
 local live_tasks = 0
-local current -- the task running now; nil while the loop itself runs
 
 -- Deadline entries are (due, seq, item); seq numbers every scheduling, so it orders
 -- ties and identifies the entry: an owner (a task in `tasks`, a timer in `t.seq`)
@@ -368,6 +370,7 @@ local function resume(co, ...)
     if hooks.slice then hooks.slice(co) end
     local ok, err = co_resume(co, ...)
     current = outer
+    if hooks.slice then hooks.slice(outer) end -- the slice has ended
     if started then
         local ran = (micros() - started) & MASK
         if handle then
@@ -680,6 +683,7 @@ local function deliver(topic, first, last)
                 if hooks.slice then hooks.slice(s) end
                 caught_message, calling = nil, s
                 local ok, trace = xpcall(s, with_traceback, unpack(mq, first, last))
+                if hooks.slice then hooks.slice(current) end -- the slice has ended
                 if not ok then
                     report("subscriber", tostring(topic) .. " -> " .. source_of(s), caught(trace))
                 end

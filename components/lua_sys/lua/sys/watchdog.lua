@@ -9,7 +9,11 @@
 -- The first firing of a slice notes the time; later ones compare. Past `budget` ms
 -- the culprit is logged once and "SYS_WATCHDOG" is published with {name, ran_ms}; past `abort` ms an error is raised inside it, so it fails like
 -- any task or callback (and its error policy applies) instead of stalling the loop.
--- sys tells the watchdog when a slice starts; nothing else costs time per slice.
+-- The error keeps coming until the slice ends: it is raised again at every firing, and
+-- while the watchdog is on the global pcall and xpcall pass it on (a user's pcall
+-- around a busy loop cannot swallow it), and coroutine.create and coroutine.wrap hook
+-- the coroutines they make (a busy loop inside one is watched too).
+-- sys tells the watchdog when a slice starts and ends; nothing else costs time per slice.
 -- Loaded on first use (sys.lua).
 
 local core = require "sys.core"
@@ -21,15 +25,21 @@ local micros, hooks = rtos.micros, core.hooks
 local CHECK_EVERY = 10000 -- VM instructions between clock readings
 local MASK = core.MASK
 
+local co_create, co_resume, co_status, co_close = coroutine.create, coroutine.resume, coroutine.status,
+    coroutine.close
+local base = { pcall = pcall, xpcall = xpcall, create = coroutine.create, wrap = coroutine.wrap }
+
 local budget_us, abort_us
 local owner, started, warned
+local aborting -- the error raised in the running slice: raised again until it ends
 
 local function on_slice(what)
-    owner, started, warned = what, nil, false
+    owner, started, warned, aborting = what, nil, false, nil
 end
 
 local function hook()
     if not owner then return end
+    if aborting then error(aborting, 2) end
     local now = micros()
     if not started then
         started = now
@@ -43,10 +53,42 @@ local function hook()
         sys.publish("SYS_WATCHDOG", { name = name, ran_ms = ran_ms })
     end
     if abort_us and ran >= abort_us then
-        local name = core.label_of(owner)
-        owner = nil -- one error per slice
-        error("watchdog: " .. name .. " ran " .. ran // 1000 .. " ms without yielding", 2)
+        aborting = "watchdog: " .. core.label_of(owner) .. " ran " .. ran // 1000 .. " ms without yielding"
+        error(aborting, 2)
     end
+end
+
+-- While the watchdog is on: the global pcall and xpcall, which pass an abort on.
+local function pass_abort_on(ok, ...)
+    if not ok and aborting then error((...), 0) end
+    return ok, ...
+end
+local function watched_pcall(fn, ...) return pass_abort_on(base.pcall(fn, ...)) end
+local function watched_xpcall(fn, handler, ...) return pass_abort_on(base.xpcall(fn, handler, ...)) end
+
+-- coroutine.create and coroutine.wrap, whose coroutines are hooked like tasks.
+local function watched_create(fn)
+    local co = co_create(fn)
+    debug.sethook(co, hook, "", CHECK_EVERY)
+    return co
+end
+-- As coroutine.wrap: an error goes to the caller (a string with the caller's position),
+-- and the dead coroutine is closed.
+local function wrap_result(co, ok, ...)
+    if ok then return ... end
+    local err = ...
+    if co_close and co_status(co) == "dead" then co_close(co) end
+    if type(err) == "string" then error(err, 2) end
+    error(err, 0)
+end
+local function watched_wrap(fn)
+    local co = watched_create(fn)
+    return function(...) return wrap_result(co, co_resume(co, ...)) end
+end
+
+local function install(on)
+    _G.pcall, _G.xpcall = on and watched_pcall or base.pcall, on and watched_xpcall or base.xpcall
+    coroutine.create, coroutine.wrap = on and watched_create or base.create, on and watched_wrap or base.wrap
 end
 
 --- Sets the watchdog: report a task or callback that runs `budget_ms` without
@@ -58,6 +100,7 @@ function sys.setWatchdog(budget_ms, abort_ms)
     if budget_ms == nil then
         hooks.slice = nil
         hooks.task = nil
+        install(false)
         debug.sethook()
         for co in pairs(core.tasks) do debug.sethook(co) end
         return
@@ -65,8 +108,9 @@ function sys.setWatchdog(budget_ms, abort_ms)
     budget_us = check.ms("sys.setWatchdog", 1, "budget_ms", budget_ms, 1, check.MAX_MS // 1000) * 1000
     abort_us = abort_ms and check.ms("sys.setWatchdog", 2, "abort_ms", abort_ms, budget_ms,
         check.MAX_MS // 1000) * 1000
-    owner = nil
+    owner, aborting = nil, nil
     local function watch(co) debug.sethook(co, hook, "", CHECK_EVERY) end
+    install(true)
     hooks.slice = on_slice
     hooks.task = watch
     debug.sethook(hook, "", CHECK_EVERY)
