@@ -12,7 +12,7 @@ from luasys import protocol as p
 from .safe_mode import SafeMode, banner_line
 from .server import Output
 
-STOP_TIMEOUT_S = 5.0  # how long a restart waits for the running script to stop
+STOP_TIMEOUT_S = 5  # how long a restart waits for the running script to stop
 
 
 class SimulatedRuntime:
@@ -68,7 +68,8 @@ class SimulatedRuntime:
         self._sim.stop()
         self._thread.join(STOP_TIMEOUT_S)
         if self._thread.is_alive():
-            raise p.ProtocolError("busy", "the running script did not stop (a task that never yields?)")
+            raise p.ProtocolError("busy", f"the running script did not stop within {STOP_TIMEOUT_S:g} s (a task that "
+                                          "never yields?); it stops at its next yield, a reset stops it now")
         self._sim = None
         with self._slot:
             self._pending = None

@@ -93,3 +93,23 @@ def test_a_disconnect_mid_upload_leaves_no_part_file(tmp_path: Path, kind: str) 
             assert device.get("kept.lua") == b"x = 1\n"
             names = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*"))
             assert not [name for name in names if name.endswith(".part")], names
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_restart_during_a_busy_loop_answers_busy_and_works_once_it_yields(tmp_path: Path, kind: str) -> None:
+    """Found by attacking the console: the native build answered OK to a restart it could
+    not do, and then answered nothing. Both devices now say busy, and recover."""
+    (tmp_path / "main.lua").write_text("print('booted') sys.run()\n")
+    with pc_device(kind, tmp_path) as pty, connected(pty, kind) as device:
+        device.expect("booted")
+        device.line("print('spinning') local t = rtos.millis() while rtos.millis() - t < 7000 do end print('spun')")
+        device.expect("spinning")
+        device.write(p.encode_request("rb1", "restart"))
+        assert reply(device, "rb1") == (p.ERR, "busy the running script did not stop within 5 s (a task that "
+                                               "never yields?); it stops at its next yield, a reset stops it now")
+        device.write(p.encode_request("rb2", "hello"))  # the console itself still answers
+        assert reply(device, "rb2")[0] == p.OK
+        device.expect("spun", timeout_s=30)
+        device.restart()
+        device.expect("booted")
+        assert device.eval("return 6 * 7") == "42"

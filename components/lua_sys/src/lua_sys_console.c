@@ -30,6 +30,7 @@
 #define EVAL_MAX (16 * 1024)
 #define PAYLOAD_IDLE_MS 2000
 #define READY_TIMEOUT_MS 2000
+#define STOP_TIMEOUT_MS 5000 /* how long run/restart wait for the running script to stop */
 #define ARGS_MAX 3
 #define TAG_MAX 8
 #define FULL_PATH_MAX LUA_SYS_CONSOLE_FULL_PATH_MAX
@@ -60,6 +61,7 @@ static struct {
     bool input_closed;     /* set under `lock` once the input has ended */
     QueueHandle_t slot_free; /* one token while `pending` is empty */
     QueueHandle_t runs;      /* script paths for lua_sys_console_next_run */
+    QueueHandle_t stopped;   /* a token each time the runtime has stopped */
     bool started;
     size_t discard; /* bytes of an abandoned payload still to come: never read as commands */
 } s_con = { .lock = portMUX_INITIALIZER_UNLOCKED };
@@ -204,13 +206,19 @@ static bool receive_payload(const char *tag, size_t len, uint32_t crc, sink_fn s
 
 /* ---- requests to the Lua loop ---------------------------------------------- */
 
+static bool runtime_running(void)
+{
+    taskENTER_CRITICAL(&s_con.lock);
+    bool running = s_con.runtime_running;
+    taskEXIT_CRITICAL(&s_con.lock);
+    return running;
+}
+
 /* Hands `source` (malloc'd, owned from now on) to the Lua loop. */
 static void submit(const char *tag, char *source, size_t len)
 {
     const char *reply_tag = tag[0] ? tag : "-";
-    taskENTER_CRITICAL(&s_con.lock);
-    bool running = s_con.runtime_running;
-    taskEXIT_CRITICAL(&s_con.lock);
+    bool running = runtime_running();
     uint8_t token;
     const char *problem = NULL;
     if (!running) {
@@ -686,10 +694,19 @@ static void set_next_run(const char *path)
 }
 
 /* Stops the current run and starts `path` once it has ended; the OK comes
- * before anything the new run prints. */
+ * before anything the new run prints. A script that does not stop (a task that
+ * never yields) gets ERR busy: the stop stays requested, for its next yield. */
 static void request_run(const char *tag, const char *path)
 {
+    uint8_t token;
+    while (xQueueReceive(s_con.stopped, &token, 0) == pdPASS) {
+    }
     (void)lua_sys_stop(); /* ESP_ERR_INVALID_STATE: nothing is running, fine */
+    if (runtime_running() && xQueueReceive(s_con.stopped, &token, pdMS_TO_TICKS(STOP_TIMEOUT_MS)) != pdPASS) {
+        reply(tag, "ERR busy the running script did not stop within %d s (a task that never yields?); "
+                   "it stops at its next yield, a reset stops it now", STOP_TIMEOUT_MS / 1000);
+        return;
+    }
     reply(tag, "OK");
     set_next_run(path);
 }
@@ -928,6 +945,8 @@ bool lua_sys_console_next_run(char *script_path, size_t size)
     s_con.runtime_running = false;
     taskEXIT_CRITICAL(&s_con.lock);
     drop_pending();
+    uint8_t token = 1;
+    xQueueSend(s_con.stopped, &token, 0); /* for request_run; one is enough */
     run_request_t run;
     if (xQueueReceive(s_con.runs, &run, portMAX_DELAY) != pdPASS || run.path[0] == '\0') {
         return false;
@@ -958,7 +977,8 @@ esp_err_t lua_sys_console_start(const lua_sys_console_config_t *config)
     remove_leftover_parts(dir);
     s_con.slot_free = xQueueCreate(1, sizeof(uint8_t));
     s_con.runs = xQueueCreate(1, sizeof(run_request_t));
-    if (s_con.slot_free == NULL || s_con.runs == NULL) {
+    s_con.stopped = xQueueCreate(1, sizeof(uint8_t));
+    if (s_con.slot_free == NULL || s_con.runs == NULL || s_con.stopped == NULL) {
         return ESP_ERR_NO_MEM;
     }
     uint8_t token = 1;

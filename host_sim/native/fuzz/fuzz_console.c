@@ -291,8 +291,14 @@ esp_err_t lua_sys_post(const char *name, const lua_sys_arg_t *args, size_t argc)
     return (s_mode & MODE_LUA_MASK) == MODE_POST_FAILS ? ESP_ERR_NO_MEM : ESP_OK;
 }
 
+/* The runtime stops at once: the app then waits for the next run. */
 esp_err_t lua_sys_stop(void)
 {
+    if (!s_con.runtime_running) {
+        return ESP_ERR_INVALID_STATE;
+    }
+    char script[FULL_PATH_MAX];
+    (void)lua_sys_console_next_run(script, sizeof script); /* no run queued: returns at once */
     return ESP_OK;
 }
 
@@ -566,6 +572,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_output();
     vQueueDelete(s_con.slot_free);
     vQueueDelete(s_con.runs);
+    vQueueDelete(s_con.stopped);
     lua_settop(s_L, 0);
     return 0;
 }
