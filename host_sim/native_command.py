@@ -11,14 +11,15 @@ from pathlib import Path
 from luasys.native_binary import BUILD_HINT, native_binary
 
 from .console.pty_port import PtyPort
-from .console.serial_device import native_session, serve_forever
+from .console.serial_device import NativeDevice
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("native", help="serve the native build's console on a pty",
                             description="Run build/native/luasys-native with its console relayed to a "
-                                        "pseudo-terminal; print the pty's path. Each open of the port "
-                                        "starts the program afresh, as a board resets.")
+                                        "pseudo-terminal; print the pty's path. The program keeps running "
+                                        "with no client, like a board; luasys reset (or rtos.reboot()) "
+                                        "restarts it.")
     p.add_argument("--serial", action="store_true", required=True, help="serve on a pty (the only mode)")
     p.add_argument("--fs", metavar="DIR",
                    help="the directory standing in for the device's filesystem (default: a new temporary one)")
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
             command += ["--safe-mode-boots", str(args.safe_mode_boots)]
         if args.safe_mode_grace:
             command += ["--safe-mode-grace", str(args.safe_mode_grace)]
-        serve_forever(port, native_session(command))
+        return NativeDevice(port, command).serve()
     except KeyboardInterrupt:
         return 130
     finally:

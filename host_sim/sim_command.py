@@ -11,7 +11,7 @@ from luasys.recording import RecordingError, load
 
 from .console.files import FileStore
 from .console.pty_port import PtyPort
-from .console.serial_device import serve_forever, simulator_session
+from .console.serial_device import serve_simulator
 from .simulator import LUA_VERSIONS, Simulator
 
 
@@ -39,7 +39,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                         "--virtual-time")
     p.add_argument("--serial", action="store_true",
                    help="serve the device console on a pseudo-terminal and print its path "
-                        "(docs/console-protocol.md); each open of the port resets the device")
+                        "(docs/console-protocol.md); the device keeps running with no client, "
+                        "like a board; luasys reset restarts it")
     p.add_argument("--fs", metavar="DIR",
                    help="with --serial, the directory standing in for the device's filesystem "
                         "(default: a new temporary directory)")
@@ -111,7 +112,7 @@ def serve_serial(args: argparse.Namespace) -> int:
     try:
         safe_mode = {"boots": args.safe_mode_boots,
                      "grace_s": args.safe_mode_grace / 1000 if args.safe_mode_grace else None}
-        serve_forever(port, simulator_session(files, boot_script, options, safe_mode))
+        serve_simulator(port, files, boot_script, options, safe_mode)
     except KeyboardInterrupt:
         return 130
     finally:

@@ -26,6 +26,8 @@ HERE = Path(__file__).resolve().parent
 RUNTIME_DIR = next(path for path in (HERE / "runtime", HERE.parent / "components" / "lua_sys" / "lua")
                    if path.is_dir())
 HOST_LUA = HERE / "lua" / "host.lua"
+# VM instructions between two checks of a console's stop request.
+STOP_CHECK_EVERY = 10000
 # lupa counts allocations only under a cap; an unreachable one keeps meminfo exact.
 _UNCAPPED = 1 << 40
 LUA_VERSIONS = {"5.3": lupa.lua53, "5.4": lupa.lua54, "5.5": lupa.lua55}
@@ -45,13 +47,31 @@ return ran, run_error
 
 
 # The host's options that sys provides for: a trace hook (a Python callable, wrapped in
-# a Lua function as sys.setTrace requires) and the watchdog (abort at 4x the budget).
+# a Lua function as sys.setTrace requires) and the watchdog (abort at 4x the budget);
+# with a console, a stop check (_STOP_CHECK).
 _SETUP = """
 return function(trace, watchdog_ms)
     return function(sys)
         if trace then sys.setTrace(function(...) trace(...) end) end
         if watchdog_ms then sys.setWatchdog(watchdog_ms, 4 * watchdog_ms) end
     end
+end
+"""
+
+# With a console, stop() must end even a task that never yields, as a board's reset
+# would: a count hook on the main thread and on every coroutine (a new coroutine
+# inherits only the C side of a hook, so coroutine.create is wrapped before sys, which
+# keeps it, is loaded). sys.setWatchdog replaces a task's hook with its own, which
+# aborts busy tasks by itself.
+_STOP_CHECK = """
+local stopping, every = ...
+local create, sethook = coroutine.create, debug.sethook
+local function check() if stopping() then error("stopped by the host", 2) end end
+sethook(check, "", every)
+coroutine.create = function(fn)
+    local co = create(fn)
+    sethook(co, check, "", every)
+    return co
 end
 """
 
@@ -135,6 +155,7 @@ class Simulator:
         # With trace=True, sys.setTrace events collect here; trace.write(path) saves them.
         self.trace = ChromeTrace(self.now_ms) if trace else None
         self._watchdog_ms = watchdog_ms
+        self.stopping = False
         if console is not None:
             self.backend.attach_source()  # the console may post at any time: never idle
 
@@ -149,7 +170,9 @@ class Simulator:
         self.backend.inject(at_ms, name, *args)
 
     def stop(self) -> None:
-        """Ends the run at the loop's next turn (thread-safe)."""
+        """Ends the run at the loop's next turn (thread-safe); with a console, also a
+        task that never yields."""
+        self.stopping = True
         self.backend.stop()
 
     def now_ms(self) -> int:
@@ -184,6 +207,8 @@ class Simulator:
             g[name.encode()] = value.encode() if isinstance(value, str) else value
         run_script = self.lua.eval("function(...) " + _RUN_SCRIPT + " end")
         setup = self.lua.execute(_SETUP)(self.trace.event if self.trace else None, self._watchdog_ms)
+        if self._console:
+            self.lua.execute(_STOP_CHECK, lambda: self.stopping, STOP_CHECK_EVERY)
         try:
             ok, err = run_script(str(script).encode(), setup)
         except self._lupa.LuaMemoryError:

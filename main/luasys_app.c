@@ -1,6 +1,7 @@
 #include "luasys_app.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "esp_log.h"
 #include "lua_sys_console.h"
@@ -9,9 +10,15 @@
 static const char *TAG = "luasys";
 
 /* guarded: the boot script's start is on trial (luasys_safe_mode.h); it passes
- * once the script has run for the grace period or its main chunk returned. */
+ * once the script has run for the grace period or its main chunk returned (or
+ * was stopped), and fails if the main chunk raised first. */
 static lua_sys_exit_t run(const lua_sys_config_t *config, bool guarded)
 {
+    struct stat st;
+    if (stat(config->script_path, &st) != 0) {
+        ESP_LOGW(TAG, "no %s to run; push one (luasys push)", config->script_path);
+        return LUA_SYS_EXIT_ERROR;
+    }
     esp_err_t err = lua_sys_start(config);
     if (err != ESP_OK) {
         ESP_LOGE(TAG, "cannot start the Lua runtime: %s", esp_err_to_name(err));
@@ -26,8 +33,10 @@ static lua_sys_exit_t run(const lua_sys_config_t *config, bool guarded)
         if (err == ESP_ERR_TIMEOUT) {
             luasys_safe_mode_healthy();
             err = lua_sys_wait(portMAX_DELAY, &exit);
-        } else if (err == ESP_OK && exit == LUA_SYS_EXIT_OK) {
-            luasys_safe_mode_healthy();
+        } else if (err == ESP_OK && exit == LUA_SYS_EXIT_ERROR) {
+            luasys_safe_mode_failed();
+        } else if (err == ESP_OK) {
+            luasys_safe_mode_healthy(); /* returned, or stopped cleanly */
         }
     } else {
         err = lua_sys_wait(portMAX_DELAY, &exit);
@@ -38,6 +47,8 @@ static lua_sys_exit_t run(const lua_sys_config_t *config, bool guarded)
     }
     if (exit == LUA_SYS_EXIT_OK) {
         ESP_LOGI(TAG, "%s finished", config->script_path);
+    } else if (exit == LUA_SYS_EXIT_STOPPED) {
+        ESP_LOGI(TAG, "%s stopped", config->script_path);
     } else {
         ESP_LOGE(TAG, "%s ended with an error (traceback above)", config->script_path);
     }

@@ -10,6 +10,8 @@
 
 #if CONFIG_IDF_TARGET_LINUX
 
+#include <sys/statvfs.h>
+
 /* The linux target has no flash filesystem: LUASYS_FS_BASE maps to the
  * directory in $LUASYS_LUA_DIR, by default ./lua (run from the project root). */
 esp_err_t luasys_fs_mount(void)
@@ -36,17 +38,29 @@ const char *luasys_fs_root(void)
     return dir != NULL ? dir : "lua";
 }
 
+esp_err_t luasys_fs_usage(size_t *total, size_t *used)
+{
+    struct statvfs fs;
+    if (statvfs(luasys_fs_root(), &fs) != 0) {
+        return ESP_FAIL;
+    }
+    *total = (size_t)(fs.f_blocks * fs.f_frsize);
+    *used = (size_t)((fs.f_blocks - fs.f_bfree) * fs.f_frsize);
+    return ESP_OK;
+}
+
 #else
 
 #include "esp_littlefs.h"
 
 static const char *TAG = "luasys_fs";
+static const char STORAGE_PARTITION[] = "storage"; /* partitions.csv */
 
 esp_err_t luasys_fs_mount(void)
 {
     const esp_vfs_littlefs_conf_t conf = {
         .base_path = LUASYS_FS_BASE,
-        .partition_label = "storage",
+        .partition_label = STORAGE_PARTITION,
         /* Never erase the user's scripts because a mount failed. */
         .format_if_mount_failed = false,
     };
@@ -66,6 +80,11 @@ const char *luasys_fs_script_path(void)
 const char *luasys_fs_root(void)
 {
     return LUASYS_FS_BASE;
+}
+
+esp_err_t luasys_fs_usage(size_t *total, size_t *used)
+{
+    return esp_littlefs_info(STORAGE_PARTITION, total, used);
 }
 
 #endif

@@ -1,11 +1,16 @@
 /* Safe mode (docs/reliability.md, docs/firmware.md): when the boot script
- * fails at start SAFE_MODE_BOOTS times in a row (an uncaught error in the
- * main chunk, or a reset before it has run for the grace period), the next
- * boot does not run it; the console stays up to take a new script.
+ * fails at start SAFE_MODE_BOOTS times in a row, the next boot does not run
+ * it; the console stays up to take a new script.
  *
- * The count of failed starts survives resets: in RTC memory on chips
- * (RTC_NOINIT_ATTR), in the file <fs_root>/.safe_mode on hosts (the native
- * build and the ESP-IDF linux target). */
+ * A start fails only for real: the main chunk raised an uncaught error, or
+ * the board reset for a panic or a watchdog (esp_reset_reason()) before the
+ * script had run for the grace period. A console connection, a clean stop, a
+ * software reset asked for (rtos.reboot(), the console's reset) and a reset
+ * from the host (EN pin, USB-Serial-JTAG) never count.
+ *
+ * The count of failed starts and whether a start is on trial survive resets:
+ * in RTC memory on chips (RTC_NOINIT_ATTR), in the file <fs_root>/.safe_mode
+ * on hosts (the native build and the ESP-IDF linux target). */
 #pragma once
 
 #include <stdbool.h>
@@ -29,17 +34,23 @@ void luasys_safe_mode_init(const char *fs_root, unsigned boots, uint32_t grace_m
 /**
  * @brief Decides, once per boot, whether the boot script runs; call it before
  *        the console starts, so that `safe-status` never sees the old count.
- * @return true: run it (the attempt is counted now, before anything can fail);
- *         false: safe mode, do not run it. Later calls return the same.
- *         A missing script is not counted (there is nothing to skip).
+ *        A start that was on trial when a panic or watchdog reset the board
+ *        is counted as failed now.
+ * @return true: run it (its start is on trial until luasys_safe_mode_healthy()
+ *         or luasys_safe_mode_failed()); false: safe mode, do not run it.
+ *         Later calls return the same. A missing script is never on trial.
  */
 bool luasys_safe_mode_enter_boot(const char *script_path);
 
 /** @brief Prints the safe-mode line (after the console's banner) when in safe mode. */
 void luasys_safe_mode_announce(void);
 
-/** @brief The boot script got through its start: the count goes back to 0. */
+/** @brief The boot script got through its start (or was stopped cleanly):
+ *         the count goes back to 0. */
 void luasys_safe_mode_healthy(void);
+
+/** @brief The boot script's main chunk raised before its start settled. */
+void luasys_safe_mode_failed(void);
 
 /** @brief Clears the count and leaves safe mode (console `safe-clear`, a new main.lua). */
 void luasys_safe_mode_clear(void);

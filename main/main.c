@@ -36,6 +36,7 @@ static esp_err_t console_start(const char *boot_script)
         .task_stack_size = CONSOLE_TASK_STACK,
         .safe_mode_status = luasys_safe_mode_status,
         .safe_mode_clear = luasys_safe_mode_clear,
+        .fs_usage = luasys_fs_usage,
     };
 #if CONFIG_IDF_TARGET_LINUX
     console.io = lua_sys_console_stdio();

@@ -6,6 +6,7 @@ file as it was."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from luasys.protocol import ProtocolError, check_path
@@ -75,6 +76,21 @@ class FileStore:
             else:
                 lines.append(f"{entry.stat().st_size} {entry.name}\n")
         return "".join(lines).encode()
+
+    def mkdir(self, device_path: str, tag: str) -> None:
+        """mkdir -p; an existing directory is fine, an existing file is not."""
+        target = self.path(device_path, tag)
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise ProtocolError("bad-path", f"{device_path} is a file", tag) from None
+        except OSError as error:
+            raise ProtocolError("io", f"cannot create {device_path}: {error.strerror}", tag) from None
+
+    def usage(self) -> tuple[int, int]:
+        """(total, used) bytes of the filesystem the root is on."""
+        usage = shutil.disk_usage(self.root)
+        return usage.total, usage.used
 
     def remove(self, device_path: str, tag: str) -> None:
         target = self.path(device_path, tag)

@@ -39,14 +39,19 @@ class PtyPort:
         self._poll.register(self._master, select.POLLIN)
         self.connected = False
         self._reopened = False  # a reconnect was seen by its flush: no need to wait again
+        self._pending = bytearray()  # what a client sent while its open was being seen
 
     def wait_open(self) -> None:
-        """Blocks until a client has opened the port and flushed its input."""
+        """Blocks until a client has opened the port (seen by its flush, by the first
+        bytes it sends, or after a grace period for clients that do neither). What the
+        client sends from then on is kept: a client may send at once, since opening
+        the port does not reset the device."""
         if self._reopened:
             self._reopened = False
-            self._connect()
+            self.connected = True
             return
         while self._hung_up():
+            self._drain_stale()
             time.sleep(OPEN_POLL_S)
         deadline = time.monotonic() + FLUSH_GRACE_S
         while time.monotonic() < deadline:
@@ -54,20 +59,28 @@ class PtyPort:
             if not events or self._hung_up():
                 continue
             packet = os.read(self._master, 4096)
+            if packet[0] == 0 and len(packet) > 1:
+                self._pending += packet[1:]
+                break
             if packet[0] & TIOCPKT_FLUSHREAD:
                 break
-        self._connect()
-
-    def _connect(self) -> None:
-        # A reset clears a UART's input, as here: bytes a previous client wrote before it
-        # closed can still arrive after the new client's open. Clients wait for the
-        # banner, which comes after this, before they send anything.
-        while self._poll.poll(0) and not self._hung_up():
-            os.read(self._master, 4096)
         self.connected = True
+
+    def _drain_stale(self) -> None:
+        """Bytes a client wrote just before it closed: no one is there to answer."""
+        while self._poll.poll(0):
+            try:
+                os.read(self._master, 4096)
+            except OSError:
+                return
+            if self._hung_up():
+                return
 
     def read(self, timeout_s: float | None) -> bytes:
         """Bytes from the client; b"" when `timeout_s` passes first."""
+        if self._pending:
+            data, self._pending = bytes(self._pending), bytearray()
+            return data
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while True:
             wait = -1 if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))

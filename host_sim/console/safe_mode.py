@@ -1,7 +1,11 @@
 """Safe mode for the simulated board, the twin of main/luasys_safe_mode.c: after
-`boots` failed starts of the boot script in a row (an uncaught error in its main
-chunk, or a reset before it has run for `grace_s`), a boot does not run it. The
-count lives in the file `.safe_mode` in the --fs directory, as on the native build."""
+`boots` failed starts of the boot script in a row, a boot does not run it.
+
+A start fails only for real: its main chunk raised before it settled (ran for
+`grace_s`), or the board reset for a crash (`CRASH_RESETS`) while it was on trial.
+Connections, clean stops, requested restarts and host resets never count. The record
+("<failed> <on_trial>") lives in the file `.safe_mode` in the --fs directory, as on the
+native build."""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ from pathlib import Path
 FILE = ".safe_mode"
 DEFAULT_BOOTS = 3
 DEFAULT_GRACE_S = 5.0
+# esp_reset_reason() values (without ESP_RST_) that a crashing script causes.
+CRASH_RESETS = frozenset({"panic", "int_wdt", "task_wdt", "wdt", "cpu_lockup"})
+
 
 def banner_line(failed: int) -> str:
     return (f"luasys: SAFE MODE: the boot script failed to start {failed} times in a row; not running it. "
@@ -23,36 +30,43 @@ class SafeMode:
         self.grace_s = grace_s or DEFAULT_GRACE_S
         self.active = False
 
-    def failed(self) -> int:
+    def _load(self) -> tuple[int, bool]:
         try:
-            return int(self.path.read_text().split()[0])
+            words = self.path.read_text().split()
+            return int(words[0]), len(words) > 1 and words[1] != "0"
         except (OSError, ValueError, IndexError):
-            return 0
+            return 0, False
 
-    def _store(self, failed: int) -> None:
-        if failed == 0:
+    def _store(self, failed: int, on_trial: bool) -> None:
+        if failed == 0 and not on_trial:
             self.path.unlink(missing_ok=True)
         else:
-            self.path.write_text(f"{failed}\n")
+            self.path.write_text(f"{failed} {int(on_trial)}\n")
 
-    def enter_boot(self, script: Path) -> bool:
-        """True: run the boot script (the attempt is counted now); False: safe mode.
-        A missing script is not counted: there is nothing to skip."""
-        if not Path(script).is_file():
-            return True
-        failed = self.failed()
-        if failed >= self.boots:
-            self.active = True
-            return False
-        self._store(failed + 1)
-        return True
+    def failed(self) -> int:
+        return self._load()[0]
+
+    def enter_boot(self, script: Path, reset_reason: str = "poweron") -> bool:
+        """True: run the boot script (its start is on trial); False: safe mode. A start
+        still on trial when a crash reset the board counts as failed now."""
+        failed, on_trial = self._load()
+        if on_trial and reset_reason in CRASH_RESETS:
+            failed += 1
+        self.active = Path(script).is_file() and failed >= self.boots
+        self._store(failed, Path(script).is_file() and not self.active)
+        return not self.active
 
     def healthy(self) -> None:
-        if self.failed():
-            self._store(0)
+        """The start settled (or the run was stopped cleanly): the count goes back to 0."""
+        if self._load() != (0, False):
+            self._store(0, False)
+
+    def start_failed(self) -> None:
+        """The main chunk raised before its start settled."""
+        self._store(self.failed() + 1, False)
 
     def clear(self) -> None:
-        self._store(0)
+        self._store(0, False)
         self.active = False
 
     def status(self) -> tuple[str, int, int]:

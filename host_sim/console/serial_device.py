@@ -1,17 +1,21 @@
-"""A "device" on a pty: every time a client opens the port the device resets (as a
-development board does when a monitor opens its port), prints its banner and serves
-the console until the client closes the port.
+"""The PC devices on a pty: like a board on its USB-serial port, a device boots once
+and keeps running whether or not a client has the port open. Opening the port never
+resets it; the console's `reset` verb (luasys reset) or rtos.reboot() do.
 
 Two devices: the simulator (in this process) and the native host build (a child
-process whose console is its stdin/stdout, relayed to the pty)."""
+process whose console is its stdin/stdout, relayed to the pty; when it ends with
+rtos.reboot()'s status or a crash, it is started again, as a board resets)."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import sys
 import threading
 from pathlib import Path
-from typing import Callable
+
+from luasys.native_binary import RESTART_EXIT_STATUS
 
 from .files import FileStore
 from .pty_port import PortClosed, PtyPort
@@ -19,56 +23,68 @@ from .safe_mode import SafeMode
 from .server import ConsoleServer, Output
 from .sim_runtime import SimulatedRuntime
 
+# Signals that end a native process the way a panic ends a board's run.
+CRASH_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGFPE, signal.SIGILL})
 
-def serve_forever(port: PtyPort, session: Callable[[PtyPort], None]) -> None:
-    """Runs one `session` per client connection, forever."""
+
+def serve_simulator(port: PtyPort, files: FileStore, boot_script: Path, simulator_options: dict,
+                    safe_mode: dict | None = None) -> None:
+    """Boots the simulated board, then serves one client connection after another."""
+    output = Output(port)
+    runtime = SimulatedRuntime(output, boot_script, simulator_options,
+                               SafeMode(files.root, **(safe_mode or {})))
+    files.remove_leftover_parts()  # a power-on, as at a board's start
+    runtime.boot()
     while True:
         port.wait_open()
         try:
-            session(port)
+            ConsoleServer(port, output, files, runtime).serve()  # a fresh reader per connection
         except PortClosed:
             pass
 
 
-def simulator_session(files: FileStore, boot_script: Path, simulator_options: dict,
-                      safe_mode: dict | None = None) -> Callable[[PtyPort], None]:
-    def session(port: PtyPort) -> None:
-        files.remove_leftover_parts()  # a reset, as at a board's start
-        output = Output(port)
-        runtime = SimulatedRuntime(output, boot_script, simulator_options,
-                                   SafeMode(files.root, **(safe_mode or {})))
-        runtime.boot()
-        try:
-            ConsoleServer(port, output, files, runtime).serve()
-        finally:
-            runtime.stop()
-    return session
+class NativeDevice:
+    """The native build on a pty for as long as it keeps "resetting": its output goes to
+    the client while one is connected (stderr merged in, as ESP_LOG output shares the
+    UART with print on a board), the client's input to whichever process runs now."""
 
+    def __init__(self, port: PtyPort, command: list[str]) -> None:
+        self._port = port
+        self._command = command
+        self._child: subprocess.Popen | None = None
 
-def native_session(command: list[str]) -> Callable[[PtyPort], None]:
-    """Relays the pty to a fresh native process per connection (its stderr merged in,
-    as ESP_LOG output shares the UART with print on a board)."""
-    def session(port: PtyPort) -> None:
-        child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, bufsize=0)
-        try:
-            _relay(port, child)
-        finally:
-            child.kill()
-            child.wait()
-    return session
+    def serve(self) -> int:
+        """Returns the status the process ended with, when it was not a reset."""
+        reason = "poweron"
+        while True:
+            child = subprocess.Popen(self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, bufsize=0,
+                                     env=dict(os.environ, LUASYS_RESET_REASON=reason))
+            first, self._child = self._child is None, child
+            if first:
+                threading.Thread(target=self._relay_input, daemon=True, name="native-input").start()
+            for chunk in iter(lambda: os.read(child.stdout.fileno(), 4096), b""):
+                self._port.write(chunk)
+            status = child.wait()
+            if status == RESTART_EXIT_STATUS:
+                reason = "sw"
+            elif -status in CRASH_SIGNALS:
+                reason = "panic"
+                self._port.write(f"luasys: the native process crashed ({signal.Signals(-status).name}); "
+                                 "restarting it, as a panic resets a board\r\n".encode())
+            else:
+                print(f"luasys native: the native process exited with status {status}", file=sys.stderr)
+                return status if status > 0 else 1
 
-
-def _relay(port: PtyPort, child: subprocess.Popen) -> None:
-    def pump_output() -> None:
-        for chunk in iter(lambda: os.read(child.stdout.fileno(), 4096), b""):
-            port.write(chunk)
-        port.write(f"luasys: the native process exited with status {child.wait()}\r\n".encode())
-
-    threading.Thread(target=pump_output, daemon=True, name="native-output").start()
-    while True:
-        data = port.read(None)  # PortClosed ends the session
-        try:
-            child.stdin.write(data)
-        except BrokenPipeError:
-            pass  # the process has exited; the port stays open until the client closes it
+    def _relay_input(self) -> None:
+        while True:
+            self._port.wait_open()
+            try:
+                while True:
+                    data = self._port.read(None)
+                    try:
+                        self._child.stdin.write(data)
+                    except (BrokenPipeError, ValueError):
+                        pass  # between a process's end and the next one's start, as a UART during reset
+            except PortClosed:
+                continue

@@ -26,6 +26,7 @@ class Runtime(Protocol):
     def submit(self, tag: str | None, source: bytes) -> None: ...   # raises ProtocolError
     def stop(self) -> None: ...                                     # raises ProtocolError
     def start(self, script: str | None) -> None: ...                # None: the boot script
+    def boot(self, reset_reason: str) -> None: ...                  # a reset: banner, boot script
 
 
 class Output:
@@ -180,6 +181,19 @@ class ConsoleServer:
     def _do_rm(self, tag: str, path: str) -> None:
         self._files.remove(path, tag)
         self._ok(tag)
+
+    def _do_mkdir(self, tag: str, path: str) -> None:
+        self._files.mkdir(path, tag)
+        self._ok(tag)
+
+    def _do_df(self, tag: str) -> None:
+        self._ok(tag, *self._files.usage())
+
+    def _do_reset(self, tag: str) -> None:
+        """OK, then the board resets as esp_restart() does (a software reset)."""
+        self._ok(tag)
+        self._files.remove_leftover_parts()
+        self._runtime.boot("sw")
 
     def _do_run(self, tag: str, path: str) -> None:
         script = self._files.path(path, tag)

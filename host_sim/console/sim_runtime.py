@@ -29,16 +29,18 @@ class SimulatedRuntime:
         self._options = simulator_options or {}
         self._sim: Simulator | None = None
         self._thread: threading.Thread | None = None
+        self._on_trial: Simulator | None = None  # the boot's run, while its start is on trial
         self._slot = threading.Condition()
         self._pending: tuple[str | None, bytes] | None = None
 
     # -- lifecycle ------------------------------------------------------------------
 
-    def boot(self) -> None:
-        """A reset: the banner, then the boot script in a fresh runtime."""
-        self.stop()
+    def boot(self, reset_reason: str = "poweron") -> None:
+        """A reset (`reset_reason` as esp_reset_reason() names it, without ESP_RST_):
+        the banner, then the boot script in a fresh runtime."""
+        self.stop(abandon=True)
         self._output.raw(p.banner(self.version))
-        if self.safe_mode is not None and not self.safe_mode.enter_boot(self._boot_script):
+        if self.safe_mode is not None and not self.safe_mode.enter_boot(self._boot_script, reset_reason):
             self._output.line(banner_line(self.safe_mode.failed()))
             return
         self.start(None, guarded=self.safe_mode is not None)
@@ -49,25 +51,34 @@ class SimulatedRuntime:
         script = Path(script) if script else self._boot_script
         sim = Simulator(virtual_time=False, output=self._output.line, console=self, **self._options)
         self._sim = sim
-        self._thread = threading.Thread(target=self._run_script, args=(sim, script, guarded), daemon=True,
-                                         name="lua")
+        self._on_trial = sim if guarded and script.is_file() else None
+        self._thread = threading.Thread(target=self._run_script, args=(sim, script), daemon=True, name="lua")
         self._thread.start()
-        if guarded:
-            timer = threading.Timer(self.safe_mode.grace_s, self._grace_passed, args=(sim,))
+        if self._on_trial is not None:
+            timer = threading.Timer(self.safe_mode.grace_s, self._settle, args=(sim, True))
             timer.daemon = True
             timer.start()
 
-    def _grace_passed(self, sim: Simulator) -> None:
-        if self._sim is sim and self._thread is not None and self._thread.is_alive():
+    def _settle(self, sim: Simulator, good: bool) -> None:
+        """Ends `sim`'s trial, if it is still on trial: a good start, or a failed one."""
+        with self._slot:
+            if self._on_trial is not sim:
+                return
+            self._on_trial = None
+        if good:
             self.safe_mode.healthy()
+        else:
+            self.safe_mode.start_failed()
 
-    def stop(self) -> None:
-        """Ends the current run, if any."""
+    def stop(self, abandon: bool = False) -> None:
+        """Ends the current run, if any. A run that does not stop (a task that never
+        yields) is an error, or with `abandon` (a reset) left behind: its Lua state is
+        its own, so the next run is not disturbed by it."""
         if self._sim is None:
             return
         self._sim.stop()
         self._thread.join(STOP_TIMEOUT_S)
-        if self._thread.is_alive():
+        if self._thread.is_alive() and not abandon:
             raise p.ProtocolError("busy", f"the running script did not stop within {STOP_TIMEOUT_S:g} s (a task that "
                                           "never yields?); it stops at its next yield, a reset stops it now")
         self._sim = None
@@ -75,17 +86,22 @@ class SimulatedRuntime:
             self._pending = None
             self._slot.notify_all()
 
-    def _run_script(self, sim: Simulator, script: Path, guarded: bool = False) -> None:
+    def _run_script(self, sim: Simulator, script: Path) -> None:
+        if not script.is_file():
+            self._output.line(f"luasys: no {script.name} to run; push one (luasys push {script.name})")
+            return
         result = sim.run_file(script)
-        if guarded and result.status == "returned":
-            self.safe_mode.healthy()
-        if result.status == "error":
+        stopped = sim.stopping  # an error that the stop raised in a busy task is a stop
+        self._settle(sim, stopped or result.status != "error")  # a clean end or stop settles the start
+        if stopped:
+            self._output.line(f"luasys: {script.name} stopped")
+        elif result.status == "error":
             self._output.line(result.error)
             self._output.line(f"luasys: {script.name} ended with an error (traceback above)")
         elif result.status == "reboot":
             self._output.line("luasys: rtos.reboot()")
-            threading.Thread(target=self.boot, daemon=True).start()
-        elif result.status == "returned":
+            threading.Thread(target=self.boot, args=("sw",), daemon=True).start()
+        else:
             self._output.line(f"luasys: {script.name} finished")
 
     # -- the console link ---------------------------------------------------------------

@@ -27,7 +27,7 @@ class ConsoleError(Exception):
 class ConsoleClient:
     def __init__(self, transport: Transport, on_output: Callable[[bytes], None], timeout_s: float = 10.0) -> None:
         self._transport = transport
-        self._on_output = on_output
+        self.on_output = on_output
         self.timeout_s = timeout_s
         self._buffer = bytearray()
         # A random prefix keeps this client's tags apart from an earlier client's.
@@ -38,6 +38,7 @@ class ConsoleClient:
     def hello(self, timeout_s: float | None = None, retry_s: float = 1.0) -> str:
         """Waits until the device answers (it may be booting); returns its version."""
         deadline = time.monotonic() + (timeout_s or self.timeout_s)
+        self._transport.write(b"\n")  # ends whatever partial line an earlier client left
         while True:
             tag = next(self._tags)
             self._transport.write(p.encode_request(tag, "hello"))
@@ -56,7 +57,7 @@ class ConsoleClient:
             match = p.BANNER_RE.search(line)
             if match:
                 return match.group(0)
-            self._on_output(line)
+            self.on_output(line)
 
     def next_output(self, timeout_s: float) -> None:
         """Waits for the next line the device prints and passes it through;
@@ -68,7 +69,7 @@ class ConsoleClient:
         deadline = time.monotonic() + timeout_s
         try:
             while True:
-                self._on_output(self._line(deadline))
+                self.on_output(self._line(deadline))
         except TimeoutError:
             pass
 
@@ -111,6 +112,24 @@ class ConsoleClient:
 
     def restart(self) -> None:
         self._simple("restart")
+
+    def reset(self, wait: bool = True) -> None:
+        """Resets the device (esp_restart()); with `wait`, waits until it answers again
+        (without, the boot banner is still to come)."""
+        self._simple("reset")
+        if wait:
+            self.wait_banner()
+            self.hello()
+
+    def mkdir(self, path: str) -> None:
+        self._simple("mkdir", p.check_path(path))
+
+    def df(self) -> tuple[int, int]:
+        """(total, used) bytes of the device's script filesystem."""
+        tag = next(self._tags)
+        self._request(tag, "df")
+        total, used = self._expect(tag, p.OK)[0].args
+        return int(total), int(used)
 
     def eval(self, source: str) -> str:
         """Runs Lua in the device's loop, as a task; returns its values as text."""
@@ -160,12 +179,12 @@ class ConsoleClient:
         while True:
             line = self._line(deadline)
             if not line.startswith(p.MARKER):
-                self._on_output(line)
+                self.on_output(line)
                 continue
             try:
                 frame = p.parse_reply(line)
             except p.ProtocolError:
-                self._on_output(line)
+                self.on_output(line)
                 continue
             payload = self._payload(frame, deadline, progress) if frame.word == p.DATA else b""
             if frame.tag == tag:

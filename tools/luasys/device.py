@@ -75,7 +75,7 @@ class Device:
     # -- starting ----------------------------------------------------------------------
 
     def wait_banner(self, timeout_s: float = 30.0) -> str:
-        """Waits for the boot banner (opening the port resets the device); returns it."""
+        """Waits for the boot banner (after a reset); returns it."""
         return self.client.wait_banner(timeout_s).decode().strip()
 
     def push(self, path: str, source: str | bytes) -> None:

@@ -19,3 +19,7 @@ def native_binary() -> Path:
         return Path(os.environ["LUASYS_NATIVE"])
     packaged = Path(str(resources.files("luasys") / "bin" / NAME))
     return packaged if packaged.is_file() else CHECKOUT_BUILD
+
+# The status the native build ends with on esp_restart() (rtos.reboot(), the console's
+# reset): LUASYS_HOST_RESTART_EXIT_STATUS in host_sim/native/port/include/esp_system.h.
+RESTART_EXIT_STATUS = 3

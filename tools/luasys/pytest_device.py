@@ -12,8 +12,10 @@ Device kinds:
   pytest-embedded's option fixtures (embedded_services, app_path, target, ...) after
   the `luasys_device_port` fixture's kind; this repository's tests/device/conftest.py
   does for its ESP-IDF builds (dut:idf-linux).
-Each test opens the device's port afresh, which resets it: every test starts at the
-boot banner.
+Every test starts at the boot banner: a board is reset when pytest-embedded opens its
+port (the linux target is started afresh); the PC devices keep running across
+connections, like a board opened without a reset, so the fixture resets them with the
+console's `reset` verb.
 """
 
 from __future__ import annotations
@@ -98,6 +100,9 @@ def device(request: pytest.FixtureRequest, luasys_device_port) -> Device:
     device = Device(transport, kind)
     request.node.stash.setdefault(DEVICES, []).append(device)
     try:
+        if not is_dut(kind):
+            device.client.hello()
+            device.client.reset(wait=False)
         device.wait_banner()
         yield device
     finally:

@@ -1,10 +1,13 @@
-"""`luasys run`, `restart`, `describe`, `eval`: the device's Lua runtime over the console."""
+"""`luasys run`, `restart`, `reset`, `describe`, `eval`: the device's Lua runtime over
+the console."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-from . import connection
+from . import boards, connection
+from .transport import SerialTransport
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -13,7 +16,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                                         "(push it first), then print what it prints.")
     p.add_argument("remote", help="script path on the device, e.g. main.lua")
     p.add_argument("--for", dest="duration", type=float, metavar="SECONDS",
-                   help="stop showing output after this long (default: until Ctrl-C)")
+                   help="stop showing output after this long (default: until Ctrl-C; in a chain with "
+                        "more steps after it, none: the next step starts at once)")
     connection.add_arguments(p)
     p.set_defaults(run=run)
 
@@ -21,6 +25,16 @@ def register(commands: argparse._SubParsersAction) -> None:
                             description="Stop the running script and start the boot script (main.lua) afresh.")
     connection.add_arguments(p)
     p.set_defaults(run=restart)
+
+    p = commands.add_parser("reset", help="reset the device",
+                            description="Reset the device, as its reset button does: through the port's "
+                                        "DTR/RTS lines for an ESP board (esptool's sequence for its USB-UART "
+                                        "bridge or USB-Serial-JTAG), with the console's reset verb otherwise "
+                                        "(the PC devices, sockets) or with --soft. A reset asked for never "
+                                        "counts toward safe mode.")
+    p.add_argument("--soft", action="store_true", help="ask the firmware to reset itself (esp_restart())")
+    connection.add_arguments(p)
+    p.set_defaults(run=reset)
 
     p = commands.add_parser("describe", help="show the device's tasks, timers and counters",
                             description="Print what the running Lua runtime is doing: version, clock, "
@@ -38,8 +52,25 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     def body(client) -> None:
         client.run(args.remote)
-        client.pump(args.duration if args.duration is not None else float("inf"))
+        if args.duration is not None:
+            client.pump(args.duration)
+        elif not getattr(args, "chained", False):
+            client.pump(float("inf"))
     return connection.run_command(args, body, show_output=True)
+
+
+def reset(args: argparse.Namespace) -> int:
+    port = connection.resolve_port(args)
+    kind = None if args.soft else boards.kind_of(port)
+    if kind is None:
+        return connection.run_command(args, lambda client: client.reset())
+    link = SerialTransport(port, args.baud)
+    try:
+        boards.hardware_reset(link.serial, kind)
+    finally:
+        link.close()
+    print(f"reset {port} ({kind}) through its DTR/RTS lines", file=sys.stderr)
+    return 0
 
 
 def restart(args: argparse.Namespace) -> int:

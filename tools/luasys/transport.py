@@ -1,5 +1,6 @@
-"""How `luasys` reaches a console: a serial port (a board, or a simulator's pty) or a
-child process's stdin/stdout (the native build). Commands see only `Transport`."""
+"""How `luasys` reaches a console: a serial port or any pyserial URL (a board, a PC
+device's pty, `socket://host:port`, `rfc2217://host:port`), or a child process's
+stdin/stdout (the native build). Commands see only `Transport`."""
 
 from __future__ import annotations
 
@@ -23,8 +24,19 @@ class Transport(Protocol):
 
 
 class SerialTransport:
+    """Opening attaches without resetting: DTR and RTS stay released, as esp-idf-monitor
+    opens a port with --no-reset, so neither the classic auto-reset circuit of a UART
+    bridge nor the USB-Serial-JTAG peripheral sees a reset."""
+
     def __init__(self, port: str, baud: int) -> None:
-        self._serial = serial.Serial(port, baud, timeout=0)
+        self._serial = serial.serial_for_url(port, baud, timeout=0, do_not_open=True)
+        self._serial.dtr = False
+        self._serial.rts = False
+        self._serial.open()
+
+    @property
+    def serial(self) -> serial.Serial:
+        return self._serial
 
     def read(self, timeout_s: float) -> bytes:
         self._serial.timeout = timeout_s
@@ -72,7 +84,8 @@ class ProcessTransport:
 def open_transport(port: str, baud: int = 115200, fs: str = "fs") -> Transport:
     """`native` runs the native build with its console on stdio and `fs` as its
     filesystem; `exec:COMMAND` runs any command that speaks the console on stdio;
-    anything else is a serial port (a pty from `luasys sim --serial` included)."""
+    anything else is a serial port or a pyserial URL (a pty from `luasys sim --serial`
+    included)."""
     if port == "native":
         return ProcessTransport([str(native_binary()), "--console", "--fs", fs])
     if port.startswith("exec:"):

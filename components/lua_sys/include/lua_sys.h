@@ -84,6 +84,7 @@ typedef struct {
 typedef enum {
     LUA_SYS_EXIT_OK = 0, /*!< the script's main chunk returned */
     LUA_SYS_EXIT_ERROR,  /*!< an uncaught error (its traceback was logged) */
+    LUA_SYS_EXIT_STOPPED, /*!< lua_sys_stop() ended it */
 } lua_sys_exit_t;
 
 /** Runtime configuration; start from LUA_SYS_CONFIG_DEFAULT(). */

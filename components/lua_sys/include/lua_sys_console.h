@@ -1,6 +1,6 @@
 /*
  * The device console (docs/console-protocol.md): REPL lines and framed tool
- * requests (put/get/ls/rm/run/restart/eval/describe) on one byte stream, the
+ * requests (put/get/ls/rm/mkdir/df/run/restart/reset/eval/describe) on one byte stream, the
  * console UART or USB-Serial-JTAG on chips, stdin/stdout on hosts.
  *
  * File commands run on the console's own task; REPL lines and Lua requests
@@ -49,6 +49,9 @@ typedef struct {
      *  verbs answer `unknown-command`. Called on the console task. */
     void (*safe_mode_status)(unsigned *failed, unsigned *limit, bool *active);
     void (*safe_mode_clear)(void);
+    /** Optional: the script filesystem's size and use in bytes, for `df`.
+     *  NULL: `df` answers `unknown-command`. */
+    esp_err_t (*fs_usage)(size_t *total, size_t *used);
 } lua_sys_console_config_t;
 
 /**

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "esp_system.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/queue.h"
 #include "freertos/task.h"
@@ -37,6 +38,7 @@
 #define PART_SUFFIX ".part"
 #define TOPIC "SYS_CONSOLE"
 #define SAFE_MODE_FILE ".safe_mode" /* the app's boot counter on hosts: not listed */
+#define RESET_DRAIN_MS 50 /* lets `reset`'s reply leave the UART before the reset */
 #define DESCRIBE_SOURCE "return require(\"console\").describe()"
 
 /* ---- state ------------------------------------------------------------- */
@@ -731,6 +733,46 @@ static void do_restart(const char *tag, char **args)
     request_run(tag, s_con.config.boot_script);
 }
 
+/* A reset asked for by the host: the reply first, then esp_restart() (a
+ * software reset, which safe mode never counts as a failed start). */
+static void do_reset(const char *tag, char **args)
+{
+    (void)args;
+    reply(tag, "OK");
+    fflush(stdout);
+    vTaskDelay(pdMS_TO_TICKS(RESET_DRAIN_MS));
+    esp_restart();
+}
+
+static void do_mkdir(const char *tag, char **args)
+{
+    char path[FULL_PATH_MAX];
+    if (!full_path(tag, args[0], path)) {
+        return;
+    }
+    make_parents(path);
+    struct stat st;
+    if (mkdir(path, 0755) != 0 && !(errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+        reply(tag, errno == EEXIST ? "ERR bad-path %s is a file" : "ERR io cannot create %s: %s", args[0],
+              strerror(errno));
+        return;
+    }
+    reply(tag, "OK");
+}
+
+static void do_df(const char *tag, char **args)
+{
+    (void)args;
+    size_t total, used;
+    if (s_con.config.fs_usage == NULL) {
+        reply(tag, "ERR unknown-command this firmware does not report its filesystem's size");
+    } else if (s_con.config.fs_usage(&total, &used) != ESP_OK) {
+        reply(tag, "ERR io cannot read the filesystem's size");
+    } else {
+        reply(tag, "OK %u %u", (unsigned)total, (unsigned)used);
+    }
+}
+
 static void do_eval(const char *tag, char **args)
 {
     size_t size;
@@ -797,6 +839,7 @@ static const struct {
     { "ls", 0, 1, do_ls },           { "rm", 1, 1, do_rm },           { "run", 1, 1, do_run },
     { "restart", 0, 0, do_restart }, { "eval", 2, 2, do_eval },       { "describe", 0, 0, do_describe },
     { "safe-status", 0, 0, do_safe_status }, { "safe-clear", 0, 0, do_safe_clear },
+    { "reset", 0, 0, do_reset },     { "mkdir", 1, 1, do_mkdir },     { "df", 0, 0, do_df },
 };
 
 static bool valid_tag(const char *tag)

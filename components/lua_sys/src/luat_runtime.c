@@ -55,6 +55,21 @@ static int traceback_handler(lua_State *L)
     return 1;
 }
 
+/* lua_sys_stop() must end even a task that never yields (as the console's
+ * restart and Ctrl-C need): a count hook on the main thread, which every
+ * coroutine inherits (a C hook, unlike debug.sethook's Lua ones, needs no
+ * per-thread registration). sys.setWatchdog replaces it on the threads it
+ * watches with its own, which aborts busy tasks by itself. */
+#define STOP_CHECK_EVERY 10000 /* VM instructions */
+
+static void stop_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    if (atomic_load(&s_rt.stop_requested)) {
+        luaL_error(L, "stopped by the host");
+    }
+}
+
 static int panic_handler(lua_State *L)
 {
     ESP_LOGE(TAG, "unprotected Lua error: %s", lua_tostring(L, -1));
@@ -144,6 +159,7 @@ lua_sys_exit_t luat_runtime_run(const lua_sys_config_t *config)
         return LUA_SYS_EXIT_ERROR;
     }
     lua_atpanic(L, panic_handler);
+    lua_sethook(L, stop_hook, LUA_MASKCOUNT, STOP_CHECK_EVERY);
 
     lua_pushcfunction(L, traceback_handler);
     lua_pushcfunction(L, runtime_main);
@@ -155,6 +171,9 @@ lua_sys_exit_t luat_runtime_run(const lua_sys_config_t *config)
     }
     lua_close(L);
     luat_timer_stop_all();
+    if (atomic_load(&s_rt.stop_requested)) {
+        return LUA_SYS_EXIT_STOPPED; /* an error on the way out of a stopped run is part of the stop */
+    }
     return status == LUA_OK ? LUA_SYS_EXIT_OK : LUA_SYS_EXIT_ERROR;
 }
 

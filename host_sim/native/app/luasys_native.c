@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <limits.h>
+#include <sys/statvfs.h>
 
 #include "esp_system.h"
 #include "lua_sys_console.h"
@@ -32,11 +33,25 @@ static char **s_argv;
 static void reexec_on_restart(void)
 {
     fflush(NULL);
+    setenv("LUASYS_RESET_REASON", "sw", 1); /* esp_reset_reason() of the next "boot" */
     execv("/proc/self/exe", s_argv);
     fprintf(stderr, "luasys-native: cannot restart: %s\n", strerror(errno));
 }
 
 static int usage(void);
+
+static const char *s_fs_root;
+
+static esp_err_t fs_usage(size_t *total, size_t *used)
+{
+    struct statvfs fs;
+    if (statvfs(s_fs_root, &fs) != 0) {
+        return ESP_FAIL;
+    }
+    *total = (size_t)(fs.f_blocks * fs.f_frsize);
+    *used = (size_t)((fs.f_blocks - fs.f_bfree) * fs.f_frsize);
+    return ESP_OK;
+}
 
 /* The console is a source of messages, so --exit-when-idle does not apply. */
 static int serve_console(lua_sys_config_t *config, const char *fs_root, unsigned safe_boots,
@@ -64,7 +79,9 @@ static int serve_console(lua_sys_config_t *config, const char *fs_root, unsigned
         .task_priority = 5,
         .safe_mode_status = luasys_safe_mode_status,
         .safe_mode_clear = luasys_safe_mode_clear,
+        .fs_usage = fs_usage,
     };
+    s_fs_root = fs_root;
     luasys_safe_mode_init(fs_root, safe_boots, safe_grace_ms);
     (void)luasys_safe_mode_enter_boot(config->script_path); /* counted before the console can be asked */
     esp_err_t err = lua_sys_console_start(&console);

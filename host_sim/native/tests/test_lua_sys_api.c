@@ -139,7 +139,7 @@ static void test_delivery_in_order_then_stop(void)
     CHECK(lua_sys_stop() == ESP_OK);
     lua_sys_exit_t outcome = LUA_SYS_EXIT_ERROR;
     CHECK(lua_sys_wait(portMAX_DELAY, &outcome) == ESP_OK);
-    CHECK(outcome == LUA_SYS_EXIT_OK);
+    CHECK(outcome == LUA_SYS_EXIT_STOPPED);
 
     char result[160] = { 0 };
     FILE *f = fopen(out, "r");

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "esp_err.h"
@@ -85,6 +86,25 @@ esp_err_t esp_register_shutdown_handler(shutdown_handler_t handle)
         }
     }
     return ESP_ERR_NO_MEM;
+}
+
+esp_reset_reason_t esp_reset_reason(void)
+{
+    static const char *const names[] = {
+        [ESP_RST_UNKNOWN] = "unknown",     [ESP_RST_POWERON] = "poweron",   [ESP_RST_EXT] = "ext",
+        [ESP_RST_SW] = "sw",               [ESP_RST_PANIC] = "panic",       [ESP_RST_INT_WDT] = "int_wdt",
+        [ESP_RST_TASK_WDT] = "task_wdt",   [ESP_RST_WDT] = "wdt",           [ESP_RST_DEEPSLEEP] = "deepsleep",
+        [ESP_RST_BROWNOUT] = "brownout",   [ESP_RST_SDIO] = "sdio",         [ESP_RST_USB] = "usb",
+        [ESP_RST_JTAG] = "jtag",           [ESP_RST_EFUSE] = "efuse",       [ESP_RST_PWR_GLITCH] = "pwr_glitch",
+        [ESP_RST_CPU_LOCKUP] = "cpu_lockup",
+    };
+    const char *given = getenv("LUASYS_RESET_REASON");
+    for (size_t i = 0; given != NULL && i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(given, names[i]) == 0) {
+            return (esp_reset_reason_t)i;
+        }
+    }
+    return ESP_RST_POWERON;
 }
 
 void esp_restart(void)

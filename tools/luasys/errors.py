@@ -1,0 +1,23 @@
+"""How a failure reaches the user: one line naming what was wrong, never a traceback."""
+
+from __future__ import annotations
+
+from .console_client import ConsoleError
+from .protocol import ProtocolError
+
+
+class CommandError(Exception):
+    """A problem with what the user asked for, said in one line."""
+
+
+def one_line(error: BaseException) -> str:
+    """The message for `error`, for the known kinds of failure; None for a bug."""
+    if isinstance(error, OSError) and error.filename is not None and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    if isinstance(error, ProtocolError):
+        return error.message
+    text = str(error) or type(error).__name__
+    return " ".join(text.split())
+
+
+EXPECTED = (CommandError, ConsoleError, ProtocolError, OSError, TimeoutError, ValueError)
