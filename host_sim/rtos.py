@@ -219,8 +219,8 @@ class RtosBackend:
                 self.clock.advance_to(gate.horizon)
                 gate.pause("horizon")
                 continue
-            if wake is None and self._sources == 0:
-                return self._end("idle")
+            if deadline is None and self._next_event_time() is None and self._sources == 0:
+                return self._end("idle")  # nothing can happen any more, whether or not --until was given
             if self.clock.virtual and wake is not None:
                 self.clock.advance_to(wake)
                 continue

@@ -61,8 +61,14 @@ def run(args: argparse.Namespace) -> int:
             print("luasys sim: --replay runs in virtual time, not with --serial", file=sys.stderr)
             return 2
         return serve_serial(args)
-    if args.script is None or args.fs is not None:
-        print("luasys sim: give a SCRIPT to run (--fs needs --serial)", file=sys.stderr)
+    if args.fs is not None:
+        print("luasys sim: --fs is the filesystem of a device on a pty; it needs --serial", file=sys.stderr)
+        return 2
+    if args.script is None:
+        print("luasys sim: give a SCRIPT to run (or --serial for a device with a console)", file=sys.stderr)
+        return 2
+    if not Path(args.script).is_file():
+        print(f"luasys sim: {args.script}: no such file", file=sys.stderr)
         return 2
     if args.watchdog is not None and args.watchdog < 1:
         print(f"luasys sim: --watchdog must be >= 1 ms (got {args.watchdog})", file=sys.stderr)
@@ -93,6 +99,10 @@ def run(args: argparse.Namespace) -> int:
         print(result.error, file=sys.stderr)
     elif result.status == "reboot":
         print("luasys sim: the script called rtos.reboot()", file=sys.stderr)
+    elif result.status == "returned" and sim.tasks_live():
+        print(f"luasys sim: {args.script} ended without sys.run(): its {sim.tasks_live()} task(s) waiting in it never resumed "
+              "(end the script with sys.run())", file=sys.stderr)
+        return 1
     return result.exit_code
 
 

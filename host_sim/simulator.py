@@ -175,6 +175,10 @@ class Simulator:
         self.stopping = True
         self.backend.stop()
 
+    def tasks_live(self) -> int:
+        """Tasks that have not ended (after a run: those it left behind)."""
+        return self.lua.eval("package.loaded.sys and package.loaded.sys.stats().tasks_live or 0")
+
     def now_ms(self) -> int:
         """Milliseconds since the run started (rtos.millis() is this plus clock_start_ms,
         modulo 2^31)."""

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from . import connection
+from . import protocol as p
 from .console_client import ConsoleError
 from .errors import CommandError
 
@@ -76,6 +77,8 @@ def to_push(local: Path, remote: str) -> list[tuple[str, bytes | None]]:
 def push(args: argparse.Namespace) -> int:
     local = Path(args.local)
     entries = to_push(local, (args.remote or local.resolve().name).rstrip("/"))
+    for remote, _data in entries:  # a bad name stops the push before anything is sent
+        p.check_path(remote)
 
     def body(client) -> None:
         for remote, data in entries:
@@ -89,6 +92,7 @@ def push(args: argparse.Namespace) -> int:
 
 
 def get(args: argparse.Namespace) -> int:
+    p.check_path(args.remote)
     def body(client) -> None:
         with connection.progress_bar(0, f"get {args.remote}") as bar:
             data = client.get(args.remote, bar.update)
@@ -101,6 +105,7 @@ def get(args: argparse.Namespace) -> int:
 
 
 def cat(args: argparse.Namespace) -> int:
+    p.check_path(args.remote)
     def body(client) -> None:
         sys.stdout.buffer.write(client.get(args.remote))
         sys.stdout.flush()
@@ -108,6 +113,8 @@ def cat(args: argparse.Namespace) -> int:
 
 
 def ls(args: argparse.Namespace) -> int:
+    if args.remote:
+        p.check_path(args.remote)
     def body(client) -> None:
         for size, name in client.ls(args.remote):
             print(f"{size:>8} {name}")
@@ -126,6 +133,7 @@ def remove_tree(client, path: str) -> None:
 
 
 def rm(args: argparse.Namespace) -> int:
+    p.check_path(args.remote)
     def body(client) -> None:
         if args.recursive:
             try:
@@ -141,6 +149,7 @@ def rm(args: argparse.Namespace) -> int:
 
 
 def mkdir(args: argparse.Namespace) -> int:
+    p.check_path(args.remote)
     return connection.run_command(args, lambda client: client.mkdir(args.remote))
 
 

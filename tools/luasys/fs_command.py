@@ -8,7 +8,7 @@ import csv
 import sys
 from pathlib import Path
 
-from littlefs import LittleFS
+from littlefs import LittleFS, LittleFSError
 
 # The geometry ESP-IDF's littlefs component uses by default (CONFIG_LITTLEFS_*):
 # an image built otherwise does not mount on the device.
@@ -57,11 +57,17 @@ def build_image(folder: Path, size: int) -> bytes:
     fs = LittleFS(block_size=BLOCK_SIZE, block_count=size // BLOCK_SIZE, **LITTLEFS_GEOMETRY)
     for path in sorted(folder.rglob("*")):
         target = path.relative_to(folder).as_posix()
-        if path.is_dir():
-            fs.makedirs(target, exist_ok=True)
-        else:
-            with fs.open(target, "wb") as f:
-                f.write(path.read_bytes())
+        try:
+            if path.is_dir():
+                fs.makedirs(target, exist_ok=True)
+            else:
+                with fs.open(target, "wb") as f:
+                    f.write(path.read_bytes())
+        except LittleFSError as error:
+            if error.code == LittleFSError.Error.LFS_ERR_NOSPC:
+                raise ValueError(f"{folder}'s files do not fit in an image of {size} bytes "
+                                 f"(at {target}); give a larger --size") from None
+            raise ValueError(f"cannot put {target} into the image: {error}") from None
     return bytes(fs.context.buffer)
 
 

@@ -367,6 +367,8 @@ local function resume(co, ...)
     local handle = handles[co]
     local trace = hooks.trace
     local started = (handle or trace) and micros()
+    -- The label is taken before the slice: a task that ends in it has no frames left.
+    local label = trace and task_label(co)
     if hooks.slice then hooks.slice(co) end
     local ok, err = co_resume(co, ...)
     current = outer
@@ -381,7 +383,7 @@ local function resume(co, ...)
             handle.run_ms, handle.run_us_part = handle.run_ms + us // 1000, us % 1000
             if ran > handle.run_us_max then handle.run_us_max = ran end
         end
-        if trace then trace("run", task_label(co), started, ran) end
+        if trace then trace("run", label, started, ran) end
     end
     if ok then
         if co_status(co) == "dead" then

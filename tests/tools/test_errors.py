@@ -1,0 +1,102 @@
+"""Every subcommand, given bad input, fails in one line naming what was wrong, with a
+non-zero status and no traceback (issue 13 item 7). Device-side failures come from a
+simulated device; a busy loop on it never takes its server down."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from luasys.cli import main
+
+NO_PORT = "/dev/luasys-no-such-port"
+
+
+@pytest.fixture(scope="module")
+def sim_port(tmp_path_factory):
+    fs = tmp_path_factory.mktemp("fs")
+    (fs / "main.lua").write_text("sys.timerLoopStart(function() end, 100)\nsys.run()\n")
+    server = subprocess.Popen([sys.executable, "-m", "luasys", "sim", "--serial", "--fs", str(fs)],
+                              stdout=subprocess.PIPE, text=True)
+    yield server.stdout.readline().strip()
+    assert server.poll() is None, "the device server died"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def cases(here: Path) -> list[tuple[list[str], str]]:
+    """(argv, what the one line must name); DEVICE stands for the simulated device's port."""
+    (here / "ok.lua").write_text("print(1)\n" * 2000)  # more than an 8 KiB image holds
+    (here / "folder").mkdir(exist_ok=True)
+    return [
+        (["sim", str(here / "nope.lua")], "nope.lua"),
+        (["sim", str(here / "ok.lua"), "--fs", str(here)], "--fs"),
+        (["sim", str(here / "ok.lua"), "--until", "-1"], "--until"),
+        (["sim", "--serial", "--virtual-time"], "--serial"),
+        (["native", "--serial", "--binary", str(here / "no-binary")], "no-binary"),
+        (["push", str(here / "nope.lua"), "--port", NO_PORT], "nope.lua"),
+        (["push", str(here / "ok.lua"), "bad name!.lua", "--port", NO_PORT], "bad name!.lua"),
+        (["push", str(here / "ok.lua"), "../x.lua", "--port", NO_PORT], "../x.lua"),
+        (["push", str(here / "ok.lua"), "--port", NO_PORT], NO_PORT),
+        (["get", "../x", "--port", NO_PORT], "../x"),
+        (["cat", "main.lua", "--port", NO_PORT], NO_PORT),
+        (["ls", "a//b", "--port", NO_PORT], "a//b"),
+        (["rm", "-r", "..", "--port", NO_PORT], ".."),
+        (["mkdir", "a b", "--port", NO_PORT], "a b"),
+        (["df", "--port", NO_PORT], NO_PORT),
+        (["run", "main.lua", "--port", NO_PORT], NO_PORT),
+        (["restart", "--port", NO_PORT], NO_PORT),
+        (["reset", "--port", NO_PORT], NO_PORT),
+        (["describe", "--port", NO_PORT], NO_PORT),
+        (["eval", "1", "--port", NO_PORT], NO_PORT),
+        (["safe-mode", "--port", NO_PORT], NO_PORT),
+        (["repl", "--port", NO_PORT], NO_PORT),
+        (["watch", str(here / "nope"), "--port", NO_PORT], "nope"),
+        (["watch", str(here / "folder"), "--port", NO_PORT], NO_PORT),
+        (["monitor", "--port", NO_PORT], NO_PORT),
+        (["fs", "build", str(here / "nope"), "-o", str(here / "x.bin")], "nope"),
+        (["fs", "build", str(here), "-o", str(here / "x.bin"), "--size", "8K"], "8192"),
+        (["flash", "--port", NO_PORT, "--build-dir", str(here / "nope")], "flasher_args.json"),
+        (["get", "nope.lua", "--port", "DEVICE"], "no file nope.lua"),
+        (["run", "nope.lua", "--port", "DEVICE"], "no file nope.lua"),
+        (["rm", "nope.lua", "--port", "DEVICE"], "no file nope.lua"),
+        (["eval", "this is not lua", "--port", "DEVICE"], "syntax error"),
+        (["eval", "error('boom')", "--port", "DEVICE"], "boom"),
+        (["push", str(here / "ok.lua"), "main.lua/x.lua", "--port", "DEVICE"], "main.lua"),
+        (["mkdir", "main.lua", "--port", "DEVICE"], "main.lua is a file"),
+    ]
+
+
+def test_every_subcommand_fails_in_one_line(tmp_path: Path, sim_port: str, capsys):
+    failures = []
+    for argv, named in cases(tmp_path):
+        argv = [sim_port if word == "DEVICE" else word for word in argv]
+        status = main(argv)
+        err = capsys.readouterr().err
+        lines = [line for line in err.splitlines() if line.strip()]
+        if status == 0 or len(lines) != 1 or "Traceback" in err or named not in lines[0] \
+                or not lines[0].startswith(f"luasys {argv[0]}"):
+            failures.append((argv, status, err))
+    assert failures == []
+
+
+def test_no_traceback_reaches_the_terminal(tmp_path: Path):
+    """The same through the installed command, for the issue's own examples."""
+    (tmp_path / "x").write_text("print(1)\n" * 2000)  # more than an 8 KiB image holds
+    for argv in (["push", "nope.lua", "--port", NO_PORT], ["push", "x", "bad name!.lua", "--port", NO_PORT],
+                 ["push", "x", "../x.lua", "--port", NO_PORT], ["fs", "build", ".", "-o", "y", "--size", "8K"]):
+        done = subprocess.run([sys.executable, "-m", "luasys", *argv], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode != 0 and "Traceback" not in done.stderr, (argv, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1, (argv, done.stderr)
+
+
+def test_a_busy_loop_never_kills_the_device_server(sim_port: str, capsys):
+    assert main(["eval", "while true do end", "--port", sim_port, "--timeout", "1"]) == 1
+    assert "no reply" in capsys.readouterr().err
+    assert main(["restart", "--port", sim_port]) == 0  # stops the busy task
+    assert main(["eval", "1 + 1", "--port", sim_port]) == 0
+    assert capsys.readouterr().out == "2\n"
