@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if not Path(args.script).is_file():
         print(f"luasys sim: {args.script}: no such file", file=sys.stderr)
-        return 2
+        return 1
     if args.watchdog is not None and args.watchdog < 1:
         print(f"luasys sim: --watchdog must be >= 1 ms (got {args.watchdog})", file=sys.stderr)
         return 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +75,28 @@ def test_help_describes_every_flag():
     done = luasys("sim", "--help")
     for flag in ("--virtual-time", "--until", "--lua", "--seed", "--memory-limit", "--timestamps"):
         assert flag in done.stdout
+
+
+def test_trace_keeps_a_tasks_last_slice_on_its_own_lane(tmp_path: Path):
+    """The slice in which a task ends was labelled after it (a dead coroutine has no
+    frames: "task@thread: 0x..."), so it landed on a lane of its own."""
+    script = tmp_path / "ends.lua"
+    script.write_text("sys.taskInit(function() sys.wait(10) end)\nsys.run()\n")
+    trace = tmp_path / "run.json"
+    assert luasys("sim", str(script), "--virtual-time", "--trace", str(trace)).returncode == 0
+    lanes = [event["args"]["name"] for event in json.loads(trace.read_text())["traceEvents"]
+             if event.get("name") == "thread_name"]
+    assert len(lanes) == 1 and lanes[0].startswith("task@") and lanes[0].endswith("ends.lua:1"), lanes
+
+
+def test_an_idle_run_with_until_ends_idle_and_scheduling_ends_by_itself():
+    """README: every example ends under --virtual-time --timestamps."""
+    done = luasys("sim", "lua/examples/scheduling.lua", "--virtual-time", "--timestamps")
+    assert done.returncode == 0 and "frames in 5 s" in done.stdout, done.stderr
+
+
+def test_a_script_without_sys_run_that_leaves_tasks_fails(tmp_path: Path):
+    script = tmp_path / "no_run.lua"
+    script.write_text("sys.taskInit(function() sys.wait(10) print('after') end)\n")
+    done = luasys("sim", str(script), "--virtual-time")
+    assert done.returncode == 1 and "without sys.run()" in done.stderr and "after" not in done.stdout

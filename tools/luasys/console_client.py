@@ -62,7 +62,7 @@ class ConsoleClient:
     def next_output(self, timeout_s: float) -> None:
         """Waits for the next line the device prints and passes it through;
         TimeoutError if none comes within `timeout_s`."""
-        self._on_output(self._line(time.monotonic() + timeout_s))
+        self.on_output(self._line(time.monotonic() + timeout_s))
 
     def pump(self, timeout_s: float) -> None:
         """Passes program output through for `timeout_s`."""

@@ -12,10 +12,10 @@ Device kinds:
   pytest-embedded's option fixtures (embedded_services, app_path, target, ...) after
   the `luasys_device_port` fixture's kind; this repository's tests/device/conftest.py
   does for its ESP-IDF builds (dut:idf-linux).
-Every test starts at the boot banner: a board is reset when pytest-embedded opens its
-port (the linux target is started afresh); the PC devices keep running across
-connections, like a board opened without a reset, so the fixture resets them with the
-console's `reset` verb.
+Every test starts at the boot banner: a board is reset when pytest-embedded's esp
+service opens its port (the linux target is started afresh); the PC devices keep
+running across connections, like a board opened without a reset, so the fixture resets
+them with the console's `reset` verb, as it does a dut whose banner does not come.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from .transport import SerialTransport
 
 KINDS = (*pc_devices.KINDS, "dut")
 DEVICES = pytest.StashKey[list]()
+DUT_BANNER_S = 5.0  # how long a dut has to print its banner before it is reset
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -91,6 +92,12 @@ def luasys_device_port(request: pytest.FixtureRequest):
         yield kind, pty
 
 
+def reset(device: Device) -> None:
+    device.client.hello()
+    device.client.reset(wait=False)
+    device.wait_banner()
+
+
 @pytest.fixture
 def device(request: pytest.FixtureRequest, luasys_device_port) -> Device:
     """The device, just reset (its boot banner read): `push`, `run`, `start`,
@@ -100,10 +107,13 @@ def device(request: pytest.FixtureRequest, luasys_device_port) -> Device:
     device = Device(transport, kind)
     request.node.stash.setdefault(DEVICES, []).append(device)
     try:
-        if not is_dut(kind):
-            device.client.hello()
-            device.client.reset(wait=False)
-        device.wait_banner()
+        if is_dut(kind):
+            try:  # a board that pytest-embedded reset on open, the linux target just started
+                device.wait_banner(DUT_BANNER_S)
+            except TimeoutError:  # a device that was opened without a reset (serial service only)
+                reset(device)
+        else:
+            reset(device)
         yield device
     finally:
         transport.close()

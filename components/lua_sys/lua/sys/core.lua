@@ -301,6 +301,10 @@ function core.each_deadline(visit)
 end
 
 -- Where a task's function was defined, read from the bottom of its (dead) stack.
+-- While a trace hook is set, each new task's function (weak keys: gone with the task),
+-- so that its label is the same before its first slice and after its last.
+local traced_fns = setmetatable({}, { __mode = "k" })
+
 local function task_origin(co)
     local level, info = 0, nil
     while true do
@@ -308,6 +312,10 @@ local function task_origin(co)
         if not frame then break end
         info, level = frame, level + 1
     end
+    if info then return info.short_src .. ":" .. info.linedefined end
+    -- No frames: not started yet, or ended. While tracing, new tasks keep their function.
+    local fn = traced_fns[co]
+    info = fn and getinfo(fn, "S")
     return info and (info.short_src .. ":" .. info.linedefined) or tostring(co)
 end
 
@@ -435,6 +443,7 @@ end
 function core.new_task(name, fn)
     local co = co_create(fn)
     if hooks.task then hooks.task(co) end
+    if hooks.trace then traced_fns[co] = fn end
     tasks[co] = false
     task_names[co] = name
     live_tasks = live_tasks + 1
