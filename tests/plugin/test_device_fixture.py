@@ -57,3 +57,14 @@ def test_an_unknown_device_kind_is_a_usage_error(project):
     result = project.runpytest_subprocess("--luasys-device", "sim,toaster")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--luasys-device: toaster is not a device kind (one or more of sim, native, dut*"])
+
+
+def test_the_timeout_comes_from_the_command_line_or_the_ini_file(pytester: pytest.Pytester):
+    pytester.makeini("[pytest]\nluasys_timeout = 7.5\n")
+    pytester.makepyfile(test_timeouts="""
+        def test_timeout(device, pytestconfig):
+            expected = pytestconfig.getoption("luasys_timeout") or 7.5
+            assert device.timeout_s == device.client.timeout_s == expected
+    """)
+    pytester.runpytest_subprocess("-q").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("-q", "--luasys-timeout", "30").assert_outcomes(passed=1)

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from . import pc_devices
-from .device import TAIL_LINES, Device, DutTransport
+from .device import EXPECT_TIMEOUT_S, TAIL_LINES, Device, DutTransport
 from .native_binary import BUILD_HINT, native_binary
 from .transport import SerialTransport
 
@@ -41,6 +41,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--luasys-device", metavar="KIND[,KIND...]",
                     help=f"what the device fixture runs on: {', '.join(KINDS)} (default: the luasys_devices "
                          "ini option; dut when pytest-embedded's --embedded-services or --port is given)")
+    group.addoption("--luasys-timeout", type=float, metavar="SECONDS",
+                    help=f"how long the device fixture waits for a reply or an expected line (default: the "
+                         f"luasys_timeout ini option, else {EXPECT_TIMEOUT_S:g}); slow devices (an emulator) need more")
+    parser.addini("luasys_timeout", "the device fixture's default timeout in seconds", default=str(EXPECT_TIMEOUT_S))
     parser.addini("luasys_devices", "the device kinds the device fixture runs on by default", default="sim")
 
 
@@ -104,7 +108,8 @@ def device(request: pytest.FixtureRequest, luasys_device_port) -> Device:
     `expect`, `line`, `eval`, `restart`; `client` is the console client."""
     kind, pty = luasys_device_port
     transport = DutTransport(request.getfixturevalue("dut")) if is_dut(kind) else SerialTransport(pty, 115200)
-    device = Device(transport, kind)
+    timeout_s = request.config.getoption("luasys_timeout") or float(request.config.getini("luasys_timeout"))
+    device = Device(transport, kind, timeout_s)
     request.node.stash.setdefault(DEVICES, []).append(device)
     try:
         if is_dut(kind):
