@@ -204,7 +204,8 @@ T.case("nop does nothing and autoCollectMem accepts LuatOS's settings", function
 end)
 
 T.case("standy is a clear error", function()
-    T.raises("rtos.standy: not supported", rtos.standy, 1000)
+    T.raises("rtos.standy: not supported: LuaSys does not put the chip to sleep from Lua (LuatOS "
+        .. "deprecates rtos.standy too); use ESP-IDF's sleep functions from C", rtos.standy, 1000)
 end)
 
 T.case("setPaths puts LuatOS path templates before the script search path", function()
