@@ -1,32 +1,125 @@
-"""`luasys repl`: type Lua into the device's running loop and see what it prints."""
+"""`luasys repl`: a Lua prompt on the device's running loop, as lua.c's: an expression
+(or `=expr`) prints its values, an incomplete chunk continues on the next line (`>>`),
+lines have history (readline; in ~/.luasys_history, or LUASYS_HISTORY). Each chunk runs
+as a task inside the event loop (the console's `eval`); what the device prints meanwhile
+shows as it comes. Ctrl-C stops waiting for a chunk that does not end (it goes on
+running on the device; `luasys restart` stops it); Ctrl-D leaves."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import readline
 import sys
 import threading
+from pathlib import Path
+
+import lupa.lua54
 
 from . import connection
+from .console_client import ConsoleClient, ConsoleError
+
+PROMPT, MORE = "> ", ">> "
+HISTORY_LINES = 1000
+
+# lua.c's test: a chunk is incomplete when its syntax error is at the end of the input.
+_COMPLETE = """
+local source = ...
+local chunk, err = load("return " .. source, "=stdin")
+if chunk then return true end
+chunk, err = load(source, "=stdin")
+return chunk ~= nil or not err:find("<eof>", 1, true)
+"""
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("repl", help="interactive Lua prompt on the device",
-                            description="Each line runs as a task inside the device's running event loop; "
-                                        "an expression's values are printed. Ctrl-D or Ctrl-C leaves.")
+                            description=__doc__.split("\n\n")[0].split(": ", 1)[1])
     connection.add_arguments(p)
     p.set_defaults(run=run)
 
 
+class _OutputPump:
+    """Shows what the device prints while the prompt waits for a line; the main thread
+    takes the client back (`paused()`) to run a chunk."""
+
+    def __init__(self, client: ConsoleClient) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._waiting = threading.Event()
+        threading.Thread(target=self._run, daemon=True, name="device-output").start()
+
+    def _run(self) -> None:
+        while True:
+            self._waiting.wait()
+            with self._lock:
+                try:
+                    self._client.pump(0.1)
+                except OSError:
+                    return
+
+    def __enter__(self) -> None:
+        self._waiting.set()
+
+    def __exit__(self, *exc) -> None:
+        self._waiting.clear()
+        self._lock.acquire()
+        self._lock.release()
+
+
+def read_chunk(complete) -> str:
+    """One chunk from the user: lines until it is complete (EOFError on Ctrl-D)."""
+    line = input(PROMPT)
+    if line.startswith("="):
+        line = line[1:]  # lua.c 5.1-5.3's "=expr": the expression's values
+    chunk = line
+    while chunk.strip() and not complete(chunk):
+        chunk += "\n" + input(MORE)
+    return chunk
+
+
+def _history() -> Path:
+    return Path(os.environ.get("LUASYS_HISTORY", Path.home() / ".luasys_history"))
+
+
 def run(args: argparse.Namespace) -> int:
-    def body(client) -> None:
-        print(f"connected to {args.port}; Ctrl-D to leave", file=sys.stderr)
-        # Output comes whenever the device prints, not only after a line: read it apart.
-        threading.Thread(target=client.pump, args=(float("inf"),), daemon=True, name="device-output").start()
+    complete = lupa.lua54.LuaRuntime(encoding=None).execute("return function(...) " + _COMPLETE + " end")
+    history = _history()
+    try:
+        readline.read_history_file(history)
+    except OSError:
+        pass
+    readline.set_history_length(HISTORY_LINES)
+
+    def body(client: ConsoleClient) -> None:
+        print(f"LuaSys {client.hello()} on {args.port}; Ctrl-D leaves, Ctrl-C stops waiting", file=sys.stderr)
+        pump = _OutputPump(client)
         while True:
             try:
-                line = input()
+                with pump:
+                    chunk = read_chunk(lambda source: complete(source.encode()))
             except EOFError:
+                print(file=sys.stderr)
                 return
-            if line.strip():
-                client.send_line(line)
-    return connection.run_command(args, body, show_output=True)
+            except KeyboardInterrupt:
+                print("^C", file=sys.stderr)
+                continue
+            if not chunk.strip():
+                continue
+            try:
+                values = client.eval(chunk)
+                if values:
+                    print(values, flush=True)
+            except ConsoleError as error:
+                print(f"error: {error.message}", flush=True)
+            except KeyboardInterrupt:
+                print("^C (no longer waiting; the chunk goes on running on the device until it ends or "
+                      "`luasys restart`)", file=sys.stderr, flush=True)
+
+    try:
+        return connection.run_command(args, body, show_output=True)
+    finally:
+        try:
+            readline.write_history_file(history)
+        except OSError:
+            pass

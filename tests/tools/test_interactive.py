@@ -1,0 +1,96 @@
+"""The interactive commands through a real pty (pexpect), waiting on output: the REPL
+(prompt, values, `=expr`, multi-line chunks, history, Ctrl-C) and `luasys watch` (push
+on save, restart, output streamed)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from luasys.cli import main
+
+TIMEOUT_S = 20
+
+
+@pytest.fixture
+def device(tmp_path: Path):
+    fs = tmp_path / "fs"
+    fs.mkdir()
+    (fs / "main.lua").write_text("sys.timerLoopStart(function() end, 1000)\nsys.run()\n")
+    server = subprocess.Popen([sys.executable, "-m", "luasys", "sim", "--serial", "--fs", str(fs)],
+                              stdout=subprocess.PIPE, text=True)
+    yield server.stdout.readline().strip(), fs
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def spawn(tmp_path: Path, *argv: str) -> pexpect.spawn:
+    return pexpect.spawn(sys.executable, ["-m", "luasys", *argv], timeout=TIMEOUT_S, encoding="utf-8",
+                         env={"LUASYS_HISTORY": str(tmp_path / "history"), "PATH": "/usr/bin:/bin",
+                              "TERM": "dumb", "PYTHONPATH": ":".join(sys.path)})
+
+
+def test_the_repl(device, tmp_path: Path):
+    port, _fs = device
+    repl = spawn(tmp_path, "repl", "--port", port)
+    repl.expect_exact("> ")
+    repl.sendline("1 + 1")
+    repl.expect_exact("2\r\n")
+    repl.expect_exact("> ")
+    repl.sendline("=2 * 3")
+    repl.expect_exact("6\r\n")
+    repl.expect_exact("> ")
+    repl.sendline("for i = 1, 2 do")  # incomplete: continues, as lua.c does on <eof>
+    repl.expect_exact(">> ")
+    repl.sendline("print('line', i)")
+    repl.expect_exact(">> ")
+    repl.sendline("end")
+    repl.expect_exact("line\t1")
+    repl.expect_exact("line\t2")
+    repl.expect_exact("> ")
+    repl.sendline("x = 41")
+    repl.expect_exact("> ")
+    repl.sendline("x + 1")
+    repl.expect_exact("42\r\n")
+    repl.expect_exact("> ")
+    repl.send("\x1b[A\r")  # the up arrow: the last line again, from the history
+    repl.expect_exact("42\r\n")
+    repl.expect_exact("> ")
+    repl.sendline("error('boom')")
+    repl.expect("error: .*boom")
+    repl.expect_exact("> ")
+    repl.sendline("while true do end")  # never ends: Ctrl-C gives the prompt back
+    repl.sendcontrol("c")
+    repl.expect_exact("^C")
+    repl.expect_exact("> ")
+    repl.sendeof()
+    repl.expect(pexpect.EOF)
+    repl.close()
+    assert repl.exitstatus == 0
+    assert "x + 1" in (tmp_path / "history").read_text()
+    # The device was not killed: a restart stops the busy chunk and it answers again.
+    assert main(["restart", "--port", port]) == 0
+    assert main(["eval", "6 * 7", "--port", port]) == 0
+
+
+def test_watch_pushes_on_save_and_restarts(device, tmp_path: Path):
+    port, fs = device
+    folder = tmp_path / "app"
+    folder.mkdir()
+    script = folder / "main.lua"
+    script.write_text("print('version 1')\nsys.run()\n")
+    watch = spawn(tmp_path, "watch", str(folder), "--port", port, "--interval", "0.1")
+    watch.expect_exact("version 1")
+    script.write_text("print('version 2')\nsys.run()\n")
+    watch.expect_exact("pushed main.lua")
+    watch.expect_exact("version 2")
+    assert (fs / "main.lua").read_text() == "print('version 2')\nsys.run()\n"
+    watch.kill(signal.SIGINT)
+    watch.expect(pexpect.EOF)
+    watch.close()
+    assert watch.exitstatus == 130 or watch.signalstatus == signal.SIGINT
