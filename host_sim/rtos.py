@@ -27,6 +27,7 @@ INF_TIMEOUT = -1
 CLOCK_MASK = 0x7FFFFFFF
 DEFAULT_TIMER_MAX = 64
 TIMER_ID_MAX = 2**31 - 1
+INJECT_AHEAD_MAX_MS = 2**29  # sys's longest duration (check.MAX_MS): deadlines compare modulo 2^31
 # The PC builds (simulator, native, ESP-IDF linux target) call themselves "PC", as
 # LuatOS's PC simulator does.
 BSP = b"PC"
@@ -160,7 +161,13 @@ class RtosBackend:
         return self.queue.put(Message(name, args))
 
     def inject(self, at_ms: int, name: str | bytes, *args) -> None:
-        """Schedules a post at (virtual) time `at_ms`; call before or during the run."""
+        """Schedules a post at (virtual) time `at_ms`: an integer from 0 (a time already
+        past posts at once) to the clock now plus INJECT_AHEAD_MAX_MS; call before or
+        during the run."""
+        latest = self.clock.now() + INJECT_AHEAD_MAX_MS
+        if not isinstance(at_ms, int) or isinstance(at_ms, bool) or not 0 <= at_ms <= latest:
+            raise ValueError(f"inject: at_ms must be an integer 0..{latest} (the clock now plus at most "
+                             f"2^29 ms, the longest duration LuaSys takes) (got {at_ms!r})")
         name, args = validate("inject", name, args)
         heapq.heappush(self._injections, (at_ms, next(self._order), Message(name, args)))
 

@@ -233,14 +233,17 @@ for j = 1, N_JOBS do
         end
         if rnd(6) == 1 then sys.wait(rnd(1, 3) * rec.interval + rnd(0, rec.interval)) end
         chore(2000 + j)
-        -- A failure re-anchors the job: its next run is due one back-off after it.
-        -- Never twice in a row, so the back-off is not doubled.
+        -- A non-fatal failure goes on at the next tick; any other waits out the back-off
+        -- (a rate job keeps its grid: the ticks within the back-off are skipped and
+        -- counted as overruns). Never twice in a row, so the back-off is not doubled.
         if rec.ok_last and rnd(60) == 1 then
             rec.ok_last = false
-            rec.base, rec.n = sys.ticksAdd(millis(), BACKOFF), -1
-            rec.next_at = rec.base
-            if policy == "delay" then inc("delay_errors") end
-            task_fault(j % 4 < 2)
+            local nonfatal = j % 4 < 2
+            if policy == "delay" then
+                rec.next_at = sys.ticksAdd(millis(), nonfatal and rec.interval or BACKOFF)
+                inc("delay_errors")
+            end
+            task_fault(nonfatal)
         end
         rec.ok_last = true
         rec.next_at = sys.ticksAdd(millis(), rec.interval)

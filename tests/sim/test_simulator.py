@@ -54,6 +54,17 @@ def test_message_limits_apply_to_host_posts_too():
         sim.post("x", [1])
 
 
+@pytest.mark.parametrize("at_ms", [1.5, 2.0, float("nan"), 2**40, -1, True, "10"])
+def test_inject_takes_an_integer_time_within_reach_and_says_so(at_ms):
+    """Found by attacking the simulator: a float or NaN broke the run with Python errors,
+    and 2^40 silently moved the clock 512 wraps ahead."""
+    sim = Simulator()
+    with pytest.raises(ValueError, match=r"inject: at_ms must be an integer 0\.\.536870912 \(the clock now plus "
+                                         r"at most 2\^29 ms"):
+        sim.inject(at_ms, "x")
+    sim.inject(2**29, "x")  # the limit itself
+
+
 RANDOM_WALK = """
     local trace = {}
     for i = 1, 20 do

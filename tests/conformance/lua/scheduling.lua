@@ -353,6 +353,62 @@ T.case("the watchdog's error gets through pcall, xpcall and coroutine.wrap", fun
     T.eq(pcall, base_pcall, "pcall is itself again")
 end)
 
+-- Found by attacking the scheduler: a non-fatal error sat out the restart back-off, and
+-- the ticks skipped were counted nowhere.
+T.case("a periodic job goes on at its next tick after a non-fatal error", function()
+    T.expect_errors(1)
+    local runs, start, elapsed = 0, rtos.millis(), nil
+    local job
+    job = sys.every(10, function()
+        runs = runs + 1
+        if runs == 2 then error(sys.nonfatal("sensor busy")) end
+        if runs == 4 then
+            elapsed = sys.ticksDiff(rtos.millis(), start)
+            job:cancel()
+        end
+    end, { on_error = "stop", backoff = 100000, backoff_max = 100000 })
+    sys.run()
+    T.eq(runs, 4)
+    T.ok(elapsed < 100000, "waited out the back-off: " .. elapsed .. " ms")
+    T.eq(job:state(), "cancelled")
+end)
+
+T.case("ticks a periodic job skips while it backs off are counted as overruns", function()
+    T.expect_errors(1)
+    local runs, job = 0, nil
+    job = sys.every(10, function()
+        runs = runs + 1
+        if runs == 1 then error("broken once") end
+        job:cancel()
+    end, { on_error = "restart", backoff = 35 })
+    sys.run()
+    T.eq(runs, 2)
+    T.ok(job:stats().overruns >= 3, T.render(job:stats()))
+    T.ok(sys.stats().timer_overruns >= 3, T.render(sys.stats()))
+end)
+
+-- Found by attacking the API: these were accepted silently, or failed inside sys.
+T.case("subscribe, the ticks helpers and taskInitEx check what they are given", function()
+    local topic_list = "argument #1 'topic' must be a string, a number or a non-empty list of them"
+    T.raises("sys.subscribe: " .. topic_list .. " (got nil)", sys.subscribe, nil, print)
+    T.raises("sys.subscribe: " .. topic_list .. " (got table)", sys.subscribe, {}, print)
+    T.raises("sys.unsubscribe: " .. topic_list .. " (got nil)", sys.unsubscribe, nil, print)
+    local heard = false
+    T.raises("sys.subscribe: argument #1 'topic' must be a string or a number (got table)",
+        sys.subscribe, { "fine", {} }, function() heard = true end)
+    sys.publish("fine")
+    local int = "must be an integer -2147483648..2147483647"
+    T.raises("sys.ticksDiff: argument #1 'a' " .. int .. " (got nil)", sys.ticksDiff, nil, 1)
+    T.raises("sys.ticksDiff: argument #2 'b' " .. int .. " (got \"5\")", sys.ticksDiff, 1, "5")
+    T.raises("sys.ticksAdd: argument #2 'ms' " .. int .. " (got 0.5)", sys.ticksAdd, 1, 0.5)
+    T.raises("sys.ticksAdd: argument #1 't' " .. int .. " (got inf)", sys.ticksAdd, math.huge, 1)
+    T.eq(sys.ticksAdd(10.0, 5), 15)
+    T.raises("sys.taskInitEx: argument #2 'name' must be a string or a number (not NaN) (got ",
+        sys.taskInitEx, print, 0 / 0)
+    sys.run()
+    T.eq(heard, false, "a list with a bad topic subscribes to none of them")
+end)
+
 T.case("argument errors blame the line that made the bad call", function()
     local calls = {
         function() sys.wait(-1) end, function() sys.taskInit(5) end, function() sys.timerStart(print, -1) end,

@@ -23,7 +23,7 @@ local co_create, co_resume, co_status, co_running, co_yield =
 local co_close = coroutine.close -- Lua 5.4+
 local select, type, tostring, xpcall, error, pairs, ipairs, pcall =
     select, type, tostring, xpcall, error, pairs, ipairs, pcall
-local unpack, ceil = table.unpack, math.ceil
+local unpack, ceil, math_type = table.unpack, math.ceil, math.type
 local traceback, getinfo = debug.traceback, debug.getinfo
 local millis, micros, receive = rtos.millis, rtos.micros, rtos.receive
 local MSG_TIMER, INF_TIMEOUT = rtos.MSG_TIMER, rtos.INF_TIMEOUT
@@ -527,6 +527,10 @@ end
 ---@param b integer
 ---@return integer
 function sys.ticksDiff(a, b)
+    if math_type(a) ~= "integer" or math_type(b) ~= "integer" then
+        a = check.integer("sys.ticksDiff", 1, "a", a, -check.INT_MAX - 1, check.INT_MAX)
+        b = check.integer("sys.ticksDiff", 2, "b", b, -check.INT_MAX - 1, check.INT_MAX)
+    end
     return ((a - b + HALF) & MASK) - HALF
 end
 
@@ -535,6 +539,10 @@ end
 ---@param ms integer
 ---@return integer
 function sys.ticksAdd(t, ms)
+    if math_type(t) ~= "integer" or math_type(ms) ~= "integer" then
+        t = check.integer("sys.ticksAdd", 1, "t", t, -check.INT_MAX - 1, check.INT_MAX)
+        ms = check.integer("sys.ticksAdd", 2, "ms", ms, -check.INT_MAX - 1, check.INT_MAX)
+    end
     return (t + ms) & MASK
 end
 
@@ -650,13 +658,16 @@ local function for_each_topic(fname, topic, callback, action)
         check.fail(fname, 2, "callback", "be a function or a task", callback)
     end
     local topics = type(topic) == "table" and topic or { topic }
-    for _, each in ipairs(topics) do
+    if topics[1] == nil then
+        check.fail(fname, 1, "topic", "be a string, a number or a non-empty list of them", topic)
+    end
+    for _, each in ipairs(topics) do -- all checked before any is applied
         local kind = type(each)
         if kind ~= "string" and (kind ~= "number" or each ~= each) then
             check.fail(fname, 1, "topic", "be a string or a number", each)
         end
-        action(each, callback)
     end
+    for _, each in ipairs(topics) do action(each, callback) end
 end
 
 --- Subscribes `callback` to `topic` (or to each topic of a list). A function is

@@ -32,26 +32,26 @@ local function job_loop(handle, ...)
         yield()
         handle.ticks = handle.ticks + 1
         local ok, message, traceback = core.call(handle.job, handle.job, ...)
-        local next_due
+        local not_before, backed_off = millis(), false
         if ok then
             handle.failures = 0
         else
-            local verdict, backoff = tasks.apply_error_policy(handle, message, traceback)
+            -- A non-fatal error goes on at the next tick; any other (under "restart")
+            -- waits out the back-off first.
+            local verdict, backoff, nonfatal = tasks.apply_error_policy(handle, message, traceback)
             if verdict == "stop" then
                 handle.final = "failed"
                 return
             end
-            next_due = ticks_add(millis(), backoff)
+            if not nonfatal then not_before, backed_off = ticks_add(not_before, backoff), true end
         end
         local interval = handle.interval
-        if next_due then
-            due = next_due
-        elseif handle.policy == "delay" then
-            due = ticks_add(millis(), interval)
+        if handle.policy == "delay" then
+            due = backed_off and not_before or ticks_add(not_before, interval)
         else
             due = ticks_add(due, interval)
-            local late = ticks_diff(millis(), due)
-            if late > 0 then -- ticks before now fell during the run: skip them
+            local late = ticks_diff(not_before, due)
+            if late > 0 then -- ticks before then fell during the run or the back-off: skip them
                 local missed = (late - 1) // interval + 1
                 handle.overruns = handle.overruns + missed
                 timers.overruns = timers.overruns + missed

@@ -92,7 +92,7 @@ function tasks.apply_error_policy(handle, err, trace)
     handle.failures = handle.failures + 1
     local nonfatal = getmetatable(err) == NonFatal
     core.report("task", handle.name, nonfatal and err.message or err, trace)
-    if nonfatal or handle.on_error == "restart" then return "again", backoff_ms(handle) end
+    if nonfatal or handle.on_error == "restart" then return "again", backoff_ms(handle), nonfatal end
     if handle.on_error == "reboot" then rtos.reboot() end
     return "stop"
 end
