@@ -26,8 +26,8 @@ local function check_name(fname, name)
     return name
 end
 
---- Starts `fn(...)` as a task with a mailbox
---- called `name`. `cb(msg)` receives the messages waitMsg skips.
+--- Starts `fn(...)` as a task with a mailbox called `name`. `cb(msg)` receives the
+--- messages waitMsg skips.
 ---@param fn function
 ---@param name string|number
 ---@param cb? fun(msg: table)
@@ -48,8 +48,8 @@ function sys.taskInitEx(fn, name, cb, ...)
     return co
 end
 
---- Puts {p1, p2, p3, p4} into the mailbox.
---- Returns true, or false and the reason ("no such mailbox", "mailbox full").
+--- Puts {p1, p2, p3, p4} into the mailbox `name`. Returns true, or false and the
+--- reason ("no such mailbox", "mailbox full").
 ---@param name string|number
 ---@return boolean ok
 ---@return string? reason
@@ -72,10 +72,9 @@ function sys.sendMsg(name, p1, p2, p3, p4)
     return true
 end
 
---- Waits for a message whose first value is
---- `target` (any message when `target` is nil), at most `ms` milliseconds (no limit
---- when `ms` is nil or 0). Returns the message table, or nil on timeout (as LuatOS's
---- sys.waitMsg does).
+--- Waits for a message in mailbox `name` whose first value is `target` (any message
+--- when `target` is nil), at most `ms` milliseconds (no limit when `ms` is nil or 0).
+--- Returns the message table, or nil on timeout (as LuatOS's sys.waitMsg does).
 ---@param name string|number
 ---@param target any
 ---@param ms? number
