@@ -80,3 +80,31 @@ T.case("a rate job's long run skips the ticks it covers and resumes on the next 
     T.eq(stamps, { 10, 20, 60, 70 })
     T.eq(job:stats().overruns, 3)
 end)
+
+T.case("executed counts the wake-ups that ran, not the ones cancelled within the same turn", function()
+    local victim
+    -- Both due at 50 ms; the first (scheduled first) cancels the second, whose entry
+    -- is then stale when the loop reaches it in the same turn.
+    sys.taskInit(function()
+        sys.wait(50)
+        sys.taskCancel(victim)
+    end)
+    victim = sys.taskInit(function() sys.wait(50) end)
+    sys.run()
+    T.eq(sys.stats().executed, 1)
+end)
+
+T.case("a handle's ready_wait_ms is the time from its due time to its run", function()
+    -- Two tasks due at 10 ms; the first runs 5 ms, so the second waits that long for
+    -- its turn. (Virtual time moves only in rtos.receive: with nothing posted, each
+    -- receive(1) here is 1 ms of the first task running.)
+    local handle
+    sys.task(function()
+        sys.wait(10)
+        local t0 = rtos.millis()
+        while rtos.millis() - t0 < 5 do rtos.receive(1) end
+    end)
+    handle = sys.task(function() sys.wait(10) end)
+    sys.run()
+    T.ok(handle:stats().ready_wait_ms >= 5, "ready_wait_ms " .. handle:stats().ready_wait_ms)
+end)
