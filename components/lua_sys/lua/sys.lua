@@ -18,10 +18,9 @@ local MODULE_OF = {
     waitUntilExt = "sys.waits", waitUntilMsg = "sys.waits",
     task = "sys.tasks", nonfatal = "sys.tasks", every = "sys.periodic",
     taskInitEx = "sys.mailbox", sendMsg = "sys.mailbox", waitMsg = "sys.mailbox",
-    cleanMsg = "sys.mailbox", taskDel = "sys.mailbox", setMailboxLimit = "sys.mailbox",
+    cleanMsg = "sys.mailbox", taskDel = "sys.mailbox", setMailboxLimit = "sys.mailbox", taskCB = "sys.mailbox",
     stats = "sys.observe", setTrace = "sys.observe", setReceiveTap = "sys.observe", describe = "sys.describe",
     setWatchdog = "sys.watchdog",
-    taskCB = "sys.mailbox",
     safeRun = "sys.luatos", coresume = "sys.luatos", check_task = "sys.luatos", cwaitMt = "sys.luatos",
 }
 
