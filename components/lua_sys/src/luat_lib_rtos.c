@@ -437,7 +437,9 @@ static bool add_template(luaL_Buffer *b, const char *t, size_t len)
 static int rtos_set_paths(lua_State *L)
 {
     int n = lua_gettop(L);
-    lua_getglobal(L, "package");
+    if (lua_getglobal(L, "package") != LUA_TTABLE) {
+        return luaL_error(L, "rtos.setPaths: the package library is not loaded");
+    }
     int package = lua_gettop(L);
     if (lua_getfield(L, LUA_REGISTRYINDEX, SEARCH_BASE_KEY) != LUA_TSTRING) {
         lua_pop(L, 1);
