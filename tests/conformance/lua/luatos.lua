@@ -190,3 +190,15 @@ T.case("sys_cw results wait for their message or hand over ready values", functi
     T.eq(got.cb, { n = 1, "b" })
     T.eq(got.cb_ready, { n = 1, "now" })
 end)
+
+-- LuatOS passes `unpack(msg, 2, #msg)` and `unpack(para)`: trailing nils are lost there.
+-- LuaSys hands every argument over; a callback written for LuatOS sees the same values.
+T.case("trailing nil arguments reach subscribers and timer callbacks", function()
+    local got = {}
+    sys.subscribe("N", function(...) got.sub = table.pack(...) end)
+    sys.publish("N", 1, nil, nil)
+    sys.timerStart(function(...) got.timer = table.pack(...) end, 5, "a", nil)
+    sys.run()
+    T.eq(got.sub, { n = 3, 1 })
+    T.eq(got.timer, { n = 2, "a" })
+end)
