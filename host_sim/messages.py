@@ -7,6 +7,8 @@ fails at once and is counted; nothing is dropped without a trace.
 
 from __future__ import annotations
 
+import math
+import sys
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -23,17 +25,46 @@ class MessageError(ValueError):
     """A message that breaks the contract's limits; the text is the Lua error text."""
 
 
+class _NoValue:
+    """An argument that was not given at all (C: LUA_TNONE), not even nil."""
+
+
+NO_VALUE = _NoValue()
+SHOWN_STRING_MAX = 24  # bytes of a string argument an error shows (the C binding's cut)
+
+
+def _lua_number(value: float) -> str:
+    """A float as Lua's tostring writes it ("%.14g", and ".0" when that looks integral)."""
+    if math.isnan(value):
+        return "-nan" if math.copysign(1.0, value) < 0 else "nan"
+    text = "%.14g" % value
+    return text + ".0" if text.lstrip("-").isdigit() else text
+
+
 def shown(value: object) -> str:
-    """A value as Lua error messages show it (a C binding's luaL_typename style)."""
+    """A value as the C binding's errors show it in "(got ...)": nil, booleans and
+    numbers as tostring writes them, strings quoted and cut at 24 bytes, other values
+    by their Lua type."""
+    if value is NO_VALUE:
+        return "no value"
+    if isinstance(value, str):
+        value = value.encode()
     if isinstance(value, bytes):
-        return '"' + value.decode("utf-8", "replace") + '"'
+        cut = value.split(b"\0", 1)[0]  # C formats it with %s
+        more = "..." if len(value) > SHOWN_STRING_MAX else ""
+        return '"' + cut[:SHOWN_STRING_MAX].decode("utf-8", "replace") + more + '"'
     if value is None:
         return "nil"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return type(value).__name__
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _lua_number(value)
+    if type(value).__name__ == "_LuaCoroutineFunction":
+        return "thread"  # lupa's view of a coroutine that has not started yet
+    lupa_module = sys.modules.get(type(value).__module__)  # each Lua version is its own lupa module
+    return getattr(lupa_module, "lua_type", lambda _: None)(value) or type(value).__name__
 
 
 def validate(fname: str, name: str | bytes, args: tuple) -> tuple[bytes, tuple[Value, ...]]:
@@ -53,8 +84,8 @@ def validate(fname: str, name: str | bytes, args: tuple) -> tuple[bytes, tuple[V
         if isinstance(value, bytes):
             string_bytes += len(value)
         elif value is not None and not isinstance(value, (bool, int, float)):
-            raise MessageError(f"{fname}: argument #{position} must be nil, a boolean, a number or "
-                               f"a string (got {shown(value)})")
+            raise MessageError(f"{fname}: argument #{position} 'arg' must be nil, boolean, number or string "
+                               f"(got {shown(value)})")
         elif isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
             raise MessageError(f"{fname}: argument #{position} does not fit in 64 bits (got {value})")
         converted.append(value)

@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from .messages import (ARGS_MAX, DEFAULT_CAPACITY, NAME_MAX, STRING_BYTES_MAX, Message, MessageError,
-                       MessageQueue, shown, validate)
+from .messages import (ARGS_MAX, DEFAULT_CAPACITY, NAME_MAX, NO_VALUE, STRING_BYTES_MAX, Message,
+                       MessageError, MessageQueue, shown, validate)
 
 MSG_TIMER = 1
 INF_TIMEOUT = -1
@@ -44,11 +44,10 @@ class RtosError(ValueError):
 def _integer(fname: str, position: int, name: str, value: object, low: int, high: int,
              requirement: str) -> int:
     """An integer argument (an integral float is accepted, as luaL_checkinteger does)."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+    number = int(value) if isinstance(value, float) and value.is_integer() else value
+    if not isinstance(number, int) or isinstance(number, bool) or not low <= number <= high:
         raise RtosError(f"{fname}: argument #{position} '{name}' must be {requirement} (got {shown(value)})")
-    return value
+    return number
 
 
 def _host_memory() -> tuple[int, int]:
@@ -189,17 +188,17 @@ class RtosBackend:
 
     # -- rtos functions (the Lua thread) ---------------------------------------------
 
-    def millis(self) -> int:
+    def millis(self, *_ignored: object) -> int:
         return self._lua_time(self.clock.now())
 
     @staticmethod
-    def micros() -> int:
+    def micros(*_ignored: object) -> int:
         return (time.monotonic_ns() // 1000) & CLOCK_MASK
 
-    def receive(self, timeout: object) -> tuple:
+    def receive(self, *given: object) -> tuple:
         """rtos.receive; returns (now, values...) for the shim, which keeps `now`."""
-        timeout = _integer("rtos.receive", 1, "timeout", timeout, INF_TIMEOUT, 2**53,
-                           "an integer >= 0 or rtos.INF_TIMEOUT")
+        timeout = _integer("rtos.receive", 1, "timeout", given[0] if given else NO_VALUE, INF_TIMEOUT,
+                           TIMER_ID_MAX, "an integer >= 0 or rtos.INF_TIMEOUT")
         self._sample_memory()
         gate = self.gate
         if gate is not None and gate.watch_turns:
@@ -235,7 +234,8 @@ class RtosBackend:
                 if len(self.queue) == 0 and not self._stop_requested:
                     self.queue.arrived.wait(None if wake is None else max(0.0, (wake - now) / 1000))
 
-    def timer_start(self, timer_id: object, ms: object, repeat: object = None) -> int:
+    def timer_start(self, timer_id: object = NO_VALUE, ms: object = NO_VALUE, repeat: object = None,
+                    *_ignored: object) -> int:
         """1 when the timer runs, 0 when it cannot (ms outside 1..2^31-1, no free slot),
         as in LuatOS; arguments of the wrong type raise."""
         fname = "rtos.timer_start"
@@ -254,13 +254,13 @@ class RtosBackend:
         heapq.heappush(self._timer_due, (due, next(self._order), timer_id, generation))
         return 1
 
-    def timer_stop(self, timer_id: object) -> bool:
+    def timer_stop(self, timer_id: object = NO_VALUE, *_ignored: object) -> bool:
         timer_id = _integer("rtos.timer_stop", 1, "id", timer_id, 1, TIMER_ID_MAX,
                             f"an integer 1..{TIMER_ID_MAX}")
         self._live_generation.pop(timer_id, None)
         return self._timers.pop(timer_id, None) is not None
 
-    def rtos_post(self, name: object, *args) -> tuple:
+    def rtos_post(self, name: object = NO_VALUE, *args) -> tuple:
         try:
             name, args = validate("rtos.post", name, args)
         except MessageError as error:
@@ -269,11 +269,11 @@ class RtosBackend:
             return (True,)
         return (False, b"queue full")
 
-    def queue_stats_tuple(self) -> tuple[int, ...]:
+    def queue_stats_tuple(self, *_ignored: object) -> tuple[int, ...]:
         s = self.queue.stats()
         return (s["capacity"], s["depth"], s["high_water"], s["posted"], s["received"], s["dropped"])
 
-    def meminfo(self, kind: object = b"lua") -> tuple[int, int, int]:
+    def meminfo(self, kind: object = b"lua", *_ignored: object) -> tuple[int, int, int]:
         if kind is None:
             kind = b"lua"
         if kind not in MEMINFO_KINDS:
@@ -291,10 +291,10 @@ class RtosBackend:
         return cap or used + available, used, self.memory_peak
 
     @staticmethod
-    def bsp() -> bytes:
+    def bsp(*_ignored: object) -> bytes:
         return BSP
 
-    def build_date(self) -> bytes:
+    def build_date(self, *_ignored: object) -> bytes:
         return self.build_date_text
 
     @staticmethod
@@ -331,7 +331,7 @@ class RtosBackend:
     def standy(*_args: object) -> None:
         raise RtosError(STANDY_ERROR)
 
-    def reboot(self) -> None:
+    def reboot(self, *_ignored: object) -> None:
         self.reboot_requested = True
 
     @staticmethod

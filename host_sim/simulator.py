@@ -200,12 +200,11 @@ class Simulator:
         constants = self.lua.table_from(
             {k.encode(): v for k, v in RtosBackend.constants(self.backend.queue.capacity,
                                                              self.backend.timer_max).items()})
-        constants[b"VERSION"] = f"LuaSys-{VERSION}".encode()
         install_host = self.lua.eval("function(source, ...) return assert(load(source, '@host.lua'))(...) end")
-        install_host(HOST_LUA.read_bytes(), self.backend, constants, self.backend.clock.virtual, self._write)
-        rtos = g.rtos
-        rtos[b"console_read"] = self._console.read if self._console else _no_console_read
-        rtos[b"console_reply"] = self._console.reply if self._console else _no_console_reply
+        install_host(HOST_LUA.read_bytes(), self.backend, constants, f"LuaSys-{VERSION}".encode(),
+                     self.backend.clock.virtual, self._write,
+                     self._console.read if self._console else _no_console_read,
+                     self._console.reply if self._console else _no_console_reply)
         g.math.randomseed(self._seed)
         for name, value in self._globals.items():
             g[name.encode()] = value.encode() if isinstance(value, str) else value

@@ -2,29 +2,40 @@
 -- (host_sim/rtos.py) and routes `print` to the host's console. Everything here is a
 -- thin forwarder; the behaviour lives in Python, once.
 
-local backend, constants, virtual_time, write = ...
+local backend, constants, version, virtual_time, write, console_read, console_reply = ...
 
-local select, tostring, concat = select, tostring, table.concat
+local select, tostring, concat, pcall, error = select, tostring, table.concat, pcall, error
 
 local rtos = {}
 for name, value in pairs(constants) do rtos[name] = value end
+
+-- A Python exception reaches Lua as a userdata; the C binding raises strings, with no
+-- position (luaL_error from a C function). Every forwarder passes results through this.
+local function results(ok, ...)
+    if ok then return ... end
+    error(tostring((...)), 0)
+end
 
 -- receive returns the backend's clock first; keeping it here makes rtos.millis() a
 -- Lua read in virtual time, where the clock only moves inside receive.
 local now = backend.millis()
 local py_receive = backend.receive
-local function keep_now(t, ...)
+local function keep_now(ok, t, ...)
+    if not ok then error(tostring(t), 0) end
     now = t
     return ...
 end
 
-function rtos.receive(timeout) return keep_now(py_receive(timeout)) end
+function rtos.receive(...) return keep_now(pcall(py_receive, ...)) end
 
 -- Lua functions, not the Python callables themselves: on the device every rtos entry
 -- is a C function, and type(rtos.x) must say "function" here too.
 local function forward(py_function)
-    return function(...) return py_function(...) end
+    return function(...) return results(pcall(py_function, ...)) end
 end
+
+rtos.console_read = forward(console_read)
+rtos.console_reply = forward(console_reply)
 
 rtos.micros = forward(backend.micros)
 rtos.timer_start = forward(backend.timer_start)
@@ -39,10 +50,10 @@ function rtos.nop() end
 
 -- These return nothing, as their C versions do (a Python None would be one nil).
 local py_auto_collect_mem = backend.auto_collect_mem
-function rtos.autoCollectMem(...) py_auto_collect_mem(...) end
+function rtos.autoCollectMem(...) results(pcall(py_auto_collect_mem, ...)) end
 
 local py_set_paths = backend.set_paths
-function rtos.setPaths(...) package.path = py_set_paths(package.path, ...) end
+function rtos.setPaths(...) package.path = results(pcall(py_set_paths, package.path, ...)) end
 
 if virtual_time then
     function rtos.millis() return now end
@@ -52,7 +63,7 @@ end
 
 local py_queue_stats = backend.queue_stats_tuple
 function rtos.queue_stats()
-    local capacity, depth, high_water, posted, received, dropped = py_queue_stats()
+    local capacity, depth, high_water, posted, received, dropped = results(pcall(py_queue_stats))
     return { capacity = capacity, depth = depth, high_water = high_water,
              posted = posted, received = received, dropped = dropped }
 end
@@ -61,11 +72,11 @@ end
 -- none) and how many bits Lua's integers have.
 local INTEGER_BITS = string.packsize("j") * 8
 function rtos.version(more)
-    if more == true then return constants.VERSION, 0, INTEGER_BITS end
-    return constants.VERSION
+    if more == true then return version, 0, INTEGER_BITS end
+    return version
 end
 
-function rtos.firmware() return constants.VERSION .. "_" .. rtos.bsp() end
+function rtos.firmware() return version .. "_" .. rtos.bsp() end
 
 _G.rtos = rtos
 

@@ -122,22 +122,3 @@ def test_timer_slots_run_out_with_a_zero_result(tmp_path: Path) -> None:
     lines = done.stdout.splitlines()
     assert lines[0] == "true\t0"
     assert lines[1] == "1"
-
-
-@pytest.mark.parametrize("call,message", [
-    ("rtos.timer_start(0, 5)", "rtos.timer_start: argument #1 'id' must be an integer 1..2147483647 (got 0)"),
-    ("rtos.timer_start(1, 5, -2)", "rtos.timer_start: argument #3 'repeat' must be an integer >= -1 (got -2)"),
-    ("rtos.timer_start(1, 1.5)", "rtos.timer_start: argument #2 'ms' must be an integer (got 1.5)"),
-    ("rtos.timer_stop('a')", "rtos.timer_stop: argument #1 'id' must be an integer 1..2147483647 (got \"a\")"),
-    ("rtos.receive()", "rtos.receive: argument #1 'timeout' must be an integer >= 0 or rtos.INF_TIMEOUT (got no value)"),
-    ("rtos.post('x', 1, 2, 3, 4, 5)", "rtos.post: too many arguments (5 > 4)"),
-    ("rtos.post(('a'):rep(16))", "rtos.post: argument #1 'name' must be a string of 1..15 bytes"),
-    ("rtos.post('a\\0b')", "rtos.post: argument #1 'name' must be a string of 1..15 bytes"),
-    ("rtos.post('x', ('a'):rep(20), ('b'):rep(20))", "rtos.post: string arguments total 40 bytes (> 32)"),
-    ("rtos.post('x', {})", "rtos.post: argument #2 'arg' must be nil, boolean, number or string (got table)"),
-    ("rtos.meminfo('x')", "rtos.meminfo: argument #1 'kind' must be \"lua\", \"sys\" or \"psram\" (got \"x\")"),
-])
-def test_argument_errors(tmp_path: Path, call: str, message: str) -> None:
-    done = run(tmp_path, f"print(select(2, pcall(function() {call} end)))\n", "--exit-when-idle")
-    assert done.returncode == 0, done.stderr
-    assert message in done.stdout

@@ -50,7 +50,7 @@ def test_message_limits_apply_to_host_posts_too():
         sim.post("x", 1, 2, 3, 4, 5)
     with pytest.raises(ValueError, match="string arguments total 33 bytes"):
         sim.inject(10, "x", "a" * 33)
-    with pytest.raises(ValueError, match="argument #2 must be nil, a boolean, a number or a string"):
+    with pytest.raises(ValueError, match="argument #2 'arg' must be nil, boolean, number or string"):
         sim.post("x", [1])
 
 

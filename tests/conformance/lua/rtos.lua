@@ -121,6 +121,57 @@ T.case("rtos argument errors name the function and the argument", function()
         rtos.meminfo, "heap")
 end)
 
+-- The seam, exactly: every backend raises these very texts, as strings. (The simulator
+-- once showed Python type names, "(got nil)" for no value, took a timeout of 2^40,
+-- did not cut long strings and raised userdata.)
+T.case("rtos errors are the same strings on every backend", function()
+    local function message(fn, ...)
+        local ok, err = pcall(fn, ...)
+        T.ok(not ok, "no error")
+        T.eq(type(err), "string")
+        return err
+    end
+    local long = string.rep("x", 30)
+    local cases = {
+        { "rtos.timer_start: argument #1 'id' must be an integer 1..2147483647 (got 0)", rtos.timer_start, 0, 5 },
+        { "rtos.timer_start: argument #1 'id' must be an integer 1..2147483647 (got no value)", rtos.timer_start },
+        { "rtos.timer_start: argument #2 'ms' must be an integer (got 1.5)", rtos.timer_start, 1, 1.5 },
+        { "rtos.timer_start: argument #2 'ms' must be an integer (got table)", rtos.timer_start, 1, {} },
+        { "rtos.timer_start: argument #3 'repeat' must be an integer >= -1 (got -2)", rtos.timer_start, 1, 5, -2 },
+        { "rtos.timer_stop: argument #1 'id' must be an integer 1..2147483647 (got \"a\")", rtos.timer_stop, "a" },
+        { "rtos.timer_stop: argument #1 'id' must be an integer 1..2147483647 (got \"" .. string.rep("x", 24)
+            .. "...\")", rtos.timer_stop, long },
+        { "rtos.timer_stop: argument #1 'id' must be an integer 1..2147483647 (got function)", rtos.timer_stop, print },
+        { "rtos.timer_stop: argument #1 'id' must be an integer 1..2147483647 (got thread)", rtos.timer_stop,
+            coroutine.create(print) },
+        { "rtos.timer_stop: argument #1 'id' must be an integer 1..2147483647 (got true)", rtos.timer_stop, true },
+        { "rtos.receive: argument #1 'timeout' must be an integer >= 0 or rtos.INF_TIMEOUT (got no value)",
+            rtos.receive },
+        { "rtos.receive: argument #1 'timeout' must be an integer >= 0 or rtos.INF_TIMEOUT (got 2147483648)",
+            rtos.receive, 2147483648 },
+        { "rtos.post: too many arguments (5 > 4)", rtos.post, "x", 1, 2, 3, 4, 5 },
+        { "rtos.post: argument #1 'name' must be a string of 1..15 bytes, no NUL (got \"aaaaaaaaaaaaaaaa\")",
+            rtos.post, ("a"):rep(16) },
+        { "rtos.post: argument #1 'name' must be a string of 1..15 bytes, no NUL (got \"a\")", rtos.post, "a\0b" },
+        { "rtos.post: argument #1 'name' must be a string of 1..15 bytes, no NUL (got no value)", rtos.post },
+        { "rtos.post: string arguments total 40 bytes (> 32)", rtos.post, "x", ("a"):rep(20), ("b"):rep(20) },
+        { "rtos.post: argument #2 'arg' must be nil, boolean, number or string (got table)", rtos.post, "x", {} },
+        { "rtos.post: argument #3 'arg' must be nil, boolean, number or string (got function)", rtos.post, "x", 1,
+            print },
+        { "rtos.meminfo: argument #1 'kind' must be \"lua\", \"sys\" or \"psram\" (got \"x\")", rtos.meminfo, "x" },
+        { "rtos.meminfo: argument #1 'kind' must be \"lua\", \"sys\" or \"psram\" (got 5)", rtos.meminfo, 5 },
+    }
+    for _, case in ipairs(cases) do
+        T.eq(message(table.unpack(case, 2)), case[1])
+    end
+    T.eq(message(rtos.receive, nil),
+        "rtos.receive: argument #1 'timeout' must be an integer >= 0 or rtos.INF_TIMEOUT (got nil)")
+    T.eq(rtos.VERSION, nil, "no rtos.VERSION: rtos.version() says it")
+    T.eq(type(rtos.console_read), "function")
+    T.eq(type(rtos.console_reply), "function")
+    T.eq(rtos.timer_start(1, 2 ^ 40), 0, "a period past 2^31-1 starts nothing")
+end)
+
 -- Found by fuzzing (tests/fuzz/corpus/rtos/regress-long-string-in-error): a string
 -- argument over 24 bytes made the C binding raise "invalid option '%.' to
 -- 'lua_pushfstring'" instead of its own message.
