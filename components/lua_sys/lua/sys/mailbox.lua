@@ -35,7 +35,7 @@ end
 function sys.taskInitEx(fn, name, cb, ...)
     check.func("sys.taskInitEx", 1, "fn", fn)
     if type(name) ~= "string" and (type(name) ~= "number" or name ~= name) then
-        check.fail("sys.taskInitEx", 2, "name", "be a string or a number (not NaN)", name, 3)
+        check.fail("sys.taskInitEx", 2, "name", "be a string or a number", name, 3)
     end
     if cb ~= nil then check.func("sys.taskInitEx", 3, "cb", cb) end
     -- The mailbox knows its task before the task first runs: the task may sys.taskDel
