@@ -47,3 +47,20 @@ T.case("faults: a failing matcher or gesture subscriber does not stop the detect
     T.ok(T.errors()[1].message:find("gesture subscriber fault", 1, true), T.errors()[1].message)
     T.ok(T.errors()[2].message:find("matcher fault", 1, true), T.errors()[2].message)
 end)
+
+-- Found by attacking error reporting: such an error from a task started in the main
+-- chunk killed the script; inside the loop it failed sys.run and the dead task stayed
+-- counted as live.
+T.case("faults: an error object whose __tostring raises is reported like any error", function()
+    T.expect_errors(3)
+    local bad = setmetatable({}, { __tostring = function() error("tostring exploded") end })
+    sys.taskInit(function() error(bad) end)
+    sys.timerStart(function() sys.taskInit(function() sys.wait(1) error(bad) end) end, 5)
+    sys.timerStart(function() error(bad) end, 10)
+    sys.run()
+    for _, report in ipairs(T.errors()) do
+        T.eq(report.message, "(a table error value whose __tostring failed)")
+    end
+    T.eq(sys.stats().tasks_live, 0)
+    T.eq(sys.stats().task_errors, 2)
+end)

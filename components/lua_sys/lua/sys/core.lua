@@ -75,10 +75,20 @@ local delivering_errors = false -- true while ERROR_TOPIC subscribers run
 -- bytecode.) Lua does not call the message handler for an out-of-memory error, so then
 -- the value xpcall returns is all there is, and `caught` says so.
 local caught_message, calling
+
+-- An error value as text, whatever it is: an error object whose __tostring raises (or
+-- returns no string) must not fail the reporting of its own error.
+local function error_text(err)
+    local ok, text = pcall(tostring, err)
+    if ok and type(text) == "string" then return text end
+    return "(a " .. type(err) .. " error value whose __tostring failed)"
+end
+core.error_text = error_text
+
 local LEVELS_SHOWN = 21 -- traceback() elides the middle of longer stacks
 local function with_traceback(err)
     caught_message = err
-    local trace = traceback(tostring(err), 2)
+    local trace = traceback(error_text(err), 2)
     local level = 2
     repeat
         local info = getinfo(level, "f")
@@ -96,7 +106,7 @@ end
 
 -- The error value and the traceback of a failed xpcall that returned `trace`.
 local function caught(trace)
-    if caught_message == nil then return trace, tostring(trace) end
+    if caught_message == nil then return trace, error_text(trace) end
     return caught_message, trace
 end
 
@@ -112,7 +122,7 @@ local function log_and_publish(kind, name, message, trace)
     -- An error inside an error subscriber is logged and counted but not published
     -- again: that would feed the subscriber its own failure forever.
     if not delivering_errors then
-        publish(ERROR_TOPIC, { kind = kind, name = name, message = tostring(message), traceback = trace })
+        publish(ERROR_TOPIC, { kind = kind, name = name, message = error_text(message), traceback = trace })
     end
 end
 
@@ -345,7 +355,7 @@ local function shrink_task_table()
 end
 
 local function describe_failure(co, err)
-    return task_label(co), traceback(co, tostring(err))
+    return task_label(co), traceback(co, error_text(err))
 end
 
 -- Drops a task that has ended (returned, failed, or cancelled) from the books. Its
@@ -402,7 +412,7 @@ local function resume(co, ...)
         end
     else
         local described, name, trace_text = pcall(describe_failure, co, err)
-        if not described then name, trace_text = "task", tostring(err) end
+        if not described then name, trace_text = "task", error_text(err) end
         forget_task(co)
         -- Closing the dead task frees its stack now, which matters most when it died
         -- of out-of-memory.
@@ -912,7 +922,7 @@ function sys.run()
             if failures >= MAX_FAILED_TURNS then
                 running = false
                 error("sys.run: " .. failures .. " turns of the loop failed in a row; the last error: "
-                    .. tostring(message), 2)
+                    .. error_text(message), 2)
             end
             reason = nil
         end
