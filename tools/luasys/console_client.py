@@ -113,13 +113,15 @@ class ConsoleClient:
     def restart(self) -> None:
         self._simple("restart")
 
-    def reset(self, wait: bool = True) -> None:
+    def reset(self, wait: bool = True) -> bytes | None:
         """Resets the device (esp_restart()); with `wait`, waits until it answers again
-        (without, the boot banner is still to come)."""
+        and returns its banner (without, the banner is still to come)."""
         self._simple("reset")
-        if wait:
-            self.wait_banner()
-            self.hello()
+        if not wait:
+            return None
+        banner = self.wait_banner()
+        self.hello()
+        return banner
 
     def mkdir(self, path: str) -> None:
         self._simple("mkdir", p.check_path(path))

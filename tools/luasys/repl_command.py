@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     readline.set_history_length(HISTORY_LINES)
 
     def body(client: ConsoleClient) -> None:
-        print(f"LuaSys {client.hello()} on {args.port}; Ctrl-D leaves, Ctrl-C stops waiting", file=sys.stderr)
+        print(f"{client.hello()} on {args.port}; Ctrl-D leaves, Ctrl-C stops waiting", file=sys.stderr)
         pump = _OutputPump(client)
         while True:
             try:

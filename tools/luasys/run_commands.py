@@ -63,7 +63,7 @@ def reset(args: argparse.Namespace) -> int:
     port = connection.resolve_port(args)
     kind = None if args.soft else boards.kind_of(port)
     if kind is None:
-        return connection.run_command(args, lambda client: client.reset())
+        return connection.run_command(args, lambda client: print(client.reset().decode(), file=sys.stderr))
     link = SerialTransport(port, args.baud)
     try:
         boards.hardware_reset(link.serial, kind)
