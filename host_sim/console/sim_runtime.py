@@ -82,15 +82,28 @@ class SimulatedRuntime:
             raise p.ProtocolError("busy", f"the running script did not stop within {STOP_TIMEOUT_S:g} s (a task that "
                                           "never yields?); it stops at its next yield, a reset stops it now")
         self._sim = None
+        self._drop_pending()
+
+    def _drop_pending(self) -> None:
+        """Answers a request the ended run never took, rather than leaving it to time out."""
         with self._slot:
-            self._pending = None
+            pending, self._pending = self._pending, None
             self._slot.notify_all()
+        if pending is None:
+            return
+        tag, _source = pending
+        if tag:
+            self._output.raw(p.encode_error(tag, "no-runtime", "the script ended before it took the request"))
+        else:
+            self._output.line("console: error: the script ended before it took the line")
 
     def _run_script(self, sim: Simulator, script: Path) -> None:
         if not script.is_file():
             self._output.line(f"luasys: no {script.name} to run; push one (luasys push {script.name})")
             return
         result = sim.run_file(script)
+        if self._sim is sim:
+            self._drop_pending()
         stopped = sim.stopping  # an error that the stop raised in a busy task is a stop
         self._settle(sim, stopped or result.status != "error")  # a clean end or stop settles the start
         if stopped:

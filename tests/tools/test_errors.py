@@ -11,6 +11,11 @@ from pathlib import Path
 import pytest
 
 from luasys.cli import main
+from luasys.console_client import ConsoleClient, ConsoleError
+from luasys.transport import open_transport
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "native"))
+from native_build import build_dir  # noqa: E402
 
 NO_PORT = "/dev/luasys-no-such-port"
 
@@ -100,3 +105,31 @@ def test_a_busy_loop_never_kills_the_device_server(sim_port: str, capsys):
     assert main(["restart", "--port", sim_port]) == 0  # stops the busy task
     assert main(["eval", "1 + 1", "--port", sim_port]) == 0
     assert capsys.readouterr().out == "2\n"
+
+
+@pytest.mark.parametrize("kind", ["sim", "native"])
+def test_a_request_the_ended_run_never_took_is_answered(tmp_path: Path, kind: str):
+    """`describe` sent while a main chunk busy-waits and then fails was answered by
+    nothing: the request sat in the slot the ended run never emptied."""
+    fs = tmp_path / "fs"
+    fs.mkdir()
+    (fs / "main.lua").write_text("local t = rtos.millis() while rtos.millis() - t < 1500 do end error('late')\n")
+    command = [sys.executable, "-m", "luasys", kind, "--serial", "--fs", str(fs)]
+    if kind == "native":
+        command += ["--binary", str(build_dir() / "luasys-native")]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        port = server.stdout.readline().strip()
+        transport = open_transport(port)
+        try:
+            client = ConsoleClient(transport, lambda _data: None, 20.0)
+            client.hello()
+            client.reset()  # the main chunk is busy now, for 1.5 s, then fails
+            with pytest.raises(ConsoleError) as error:
+                client.describe()
+            assert error.value.code == "no-runtime"
+        finally:
+            transport.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -258,14 +258,22 @@ static void submit(const char *tag, char *source, size_t len)
 /* Empties the slot (the runtime is gone, or a new one starts). */
 static void drop_pending(void)
 {
+    char tag[TAG_MAX + 1];
     taskENTER_CRITICAL(&s_con.lock);
     char *source = s_con.pending.source;
     s_con.pending.source = NULL;
+    strcpy(tag, s_con.pending.tag);
     taskEXIT_CRITICAL(&s_con.lock);
     if (source != NULL) {
         free(source);
         uint8_t token = 1;
         xQueueSend(s_con.slot_free, &token, 0);
+        /* A request the ended run never took is answered, not left to time out. */
+        if (tag[0]) {
+            reply(tag, "ERR no-runtime the script ended before it took the request");
+        } else {
+            say("console: error: the script ended before it took the line");
+        }
     }
 }
 
