@@ -64,7 +64,12 @@ esp_err_t lua_sys_start(const lua_sys_config_t *config)
     }
     portENTER_CRITICAL(&s_lock);
     bool busy = s_running;
-    s_running = true;
+    if (!busy) {
+        /* Under the lock: a lua_sys_stop() that sees this run as running is never
+         * undone by the start clearing an earlier run's stop. */
+        luat_runtime_clear_stop();
+        s_running = true;
+    }
     portEXIT_CRITICAL(&s_lock);
     if (busy) {
         return ESP_ERR_INVALID_STATE;
@@ -72,7 +77,6 @@ esp_err_t lua_sys_start(const lua_sys_config_t *config)
     lua_sys_exit_t stale;
     (void)xQueueReceive(s_done, &stale, 0); /* result of a run nobody waited for */
     s_config = *config;
-    luat_runtime_clear_stop();
     if (xTaskCreatePinnedToCore(lua_sys_task, "lua_sys", config->task_stack_size, NULL,
                                 config->task_priority, NULL, config->task_core_id) != pdPASS) {
         portENTER_CRITICAL(&s_lock);

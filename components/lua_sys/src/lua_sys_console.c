@@ -38,6 +38,7 @@
 #define PART_SUFFIX ".part"
 #define TOPIC "SYS_CONSOLE"
 #define SAFE_MODE_FILE ".safe_mode" /* the app's boot counter on hosts: not listed */
+#define STOP_RETRY_MS 10 /* how often a stop is asked again while a run is starting */
 #define RESET_DRAIN_MS 50 /* lets `reset`'s reply leave the UART before the reset */
 #define DESCRIBE_SOURCE "return require(\"console\").describe()"
 
@@ -711,8 +712,16 @@ static void request_run(const char *tag, const char *path)
     uint8_t token;
     while (xQueueReceive(s_con.stopped, &token, 0) == pdPASS) {
     }
-    (void)lua_sys_stop(); /* ESP_ERR_INVALID_STATE: nothing is running, fine */
-    if (runtime_running() && xQueueReceive(s_con.stopped, &token, pdMS_TO_TICKS(STOP_TIMEOUT_MS)) != pdPASS) {
+    /* The app may be about to start a run (lua_sys_stop() then says
+     * ESP_ERR_INVALID_STATE): the stop is asked again until the run has ended. */
+    bool stopped = !runtime_running();
+    for (TickType_t waited = 0; !stopped && waited < pdMS_TO_TICKS(STOP_TIMEOUT_MS);) {
+        TickType_t wait = lua_sys_stop() == ESP_OK ? pdMS_TO_TICKS(STOP_TIMEOUT_MS) - waited
+                                                   : pdMS_TO_TICKS(STOP_RETRY_MS);
+        stopped = xQueueReceive(s_con.stopped, &token, wait) == pdPASS;
+        waited += wait;
+    }
+    if (!stopped) {
         reply(tag, "ERR busy the running script did not stop within %d s (a task that never yields?); "
                    "it stops at its next yield, a reset stops it now", STOP_TIMEOUT_MS / 1000);
         return;
