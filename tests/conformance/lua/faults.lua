@@ -64,3 +64,43 @@ T.case("faults: an error object whose __tostring raises is reported like any err
     T.eq(sys.stats().tasks_live, 0)
     T.eq(sys.stats().task_errors, 2)
 end)
+
+-- Found by attacking the API: a sweep like this one killed the simulator (exit 139,
+-- Lua 5.4 and 5.5: the heap corrupted inside lupa's allocator). Every public function
+-- gets every pair of bad values, under pcall; the process must survive, every error
+-- must be a string, and the runtime must work afterwards.
+T.case("faults: every sys and rtos function survives every pair of bad arguments", function()
+    local values = { nil, "x", "", {}, 0 / 0, math.huge, -math.huge, 2 ^ 53, -2 ^ 63, math.mininteger,
+        2 ^ 29, 2 ^ 31, 2 ^ 40, -1, 0, 1.5, true, false, print, error, coroutine.create(print),
+        string.rep("s", 40) }
+    local n = 22
+    local names = {
+        "taskInit", "wait", "taskCancel", "ticksDiff", "ticksAdd", "publish", "subscribe", "unsubscribe",
+        "waitUntil", "waitUntilExt", "waitUntilMsg", "timerStart", "timerLoopStart", "timerAdvStart",
+        "timerStop", "timerStopAll", "timerIsActive", "taskInitEx", "sendMsg", "waitMsg", "cleanMsg", "taskDel",
+        "setMailboxLimit", "task", "every", "nonfatal", "stats", "describe",
+    }
+    local fns = {}
+    for _, name in ipairs(names) do fns[#fns + 1] = { "sys." .. name, sys[name] } end
+    for _, name in ipairs({ "timer_start", "timer_stop", "post", "queue_stats", "millis", "micros", "meminfo",
+        "version", "console_read", "console_reply", "bsp", "buildDate", "firmware", "nop", "autoCollectMem",
+        "standy" }) do
+        if rtos[name] then fns[#fns + 1] = { "rtos." .. name, rtos[name] } end
+    end
+    local path = package.path
+    for _, f in ipairs(fns) do
+        T.eq(type(f[2]), "function", f[1])
+        for i = 1, n do
+            for j = 1, n do
+                local ok, err = pcall(f[2], values[i], values[j])
+                if not ok and type(err) ~= "string" then
+                    T.ok(getmetatable(err) ~= nil, f[1] .. " raised a " .. type(err))
+                end
+            end
+        end
+    end
+    package.path = path
+    for id = 1, rtos.TIMER_MAX do rtos.timer_stop(id) end
+    T.eq(rtos.post("after", 1), true)
+    T.eq(sys.ticksDiff(5, 3), 2)
+end)
