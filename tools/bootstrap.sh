@@ -2,11 +2,12 @@
 # Sets up this checkout on a fresh machine: a virtualenv (.venv) with the Python side
 # (simulator, `luasys` command, test tools). With --native, also the Debian packages
 # that the native host build and the C tests need, and the Lua sources of the
-# native-lua32 build (tools/fetch-lua-src.sh: Debian's source package, into build/).
+# native-lua32 build (tools/fetch-lua-src.sh: the firmware's own, espressif/lua's, into
+# build/; it says where it looks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(build-essential cmake pkg-config liblua5.4-dev debian-archive-keyring clang libclang-rt-14-dev)
+APT_PACKAGES=(build-essential cmake pkg-config liblua5.4-dev clang libclang-rt-14-dev)
 
 if [[ "${1:-}" == "--native" ]]; then
     missing=()

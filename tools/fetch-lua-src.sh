@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Puts pristine upstream Lua sources into build/lua-src/lua-<version>/ and prints that
-# directory. The native-lua32 build (host_sim/native, -DLUASYS_LUA32_SRC=<dir>)
-# compiles them with LUA_32BITS, the number model of the firmware's Lua.
+# Puts pristine upstream Lua sources into build/lua-src/lua-<version>/src/ and prints
+# build/lua-src/lua-<version>. The native-lua32 build (host_sim/native,
+# -DLUASYS_LUA32_SRC=<dir>) compiles them with LUA_32BITS, the number model of the
+# firmware's Lua. Does nothing when the sources are there.
 #
-# The sources are the upstream tarball (the "orig" tarball) of Debian's source
-# package, fetched by apt-get from Debian's archive and checked against its signed
-# index: Lua 5.5, the device's version (espressif/lua 5.5.x), which only Debian's
-# unstable suite packages; Lua 5.4 from the same suite if 5.5 is not to be had.
-# apt runs on a private configuration under build/lua-src/apt/: nothing on the
-# system changes and no root is needed. Does nothing when the sources are there.
+# The sources are the firmware's own Lua, from the first of:
+#  1. managed_components/espressif__lua/lua/: put there by any idf.py build of this
+#     project (the ESP-IDF component manager's copy of espressif/lua);
+#  2. the ESP component storage in IDF_COMPONENT_LOCAL_STORAGE_URL (file://...; the
+#     ESP-IDF kit's env.sh sets it): its espressif/lua archive;
+#  3. Debian's lua5.4 source package (its upstream tarball), from the machine's own apt
+#     sources (`apt-get source`; they need deb-src entries).
+# None of them is downloaded from anywhere this script names.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,25 +22,42 @@ if [[ -n "$existing" && -f "$existing/src/lua.h" ]]; then
     exit 0
 fi
 
-APT="$PWD/$DEST/apt"
-mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$APT/download"
-cat >"$APT/sources.list" <<'EOF'
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian unstable main
-EOF
-apt_opts=(-qq -o "Dir::Etc::sourcelist=$APT/sources.list" -o Dir::Etc::sourceparts=-
-          -o "Dir::State::Lists=$APT/lists" -o "Dir::Cache=$APT/cache" -o Debug::NoLocking=1
-          -o "APT::Sandbox::User=$(id -un)")
-apt-get "${apt_opts[@]}" update >&2
-cd "$APT/download"
-rm -f ./*.orig.tar.*
-for package in lua5.5 lua5.4; do
-    if apt-get "${apt_opts[@]}" source --download-only --tar-only "$package" >&2; then
-        break
-    fi
-done
-tarball=$(ls "$APT"/download/*.orig.tar.* 2>/dev/null | head -n 1 || true)
-[[ -n "$tarball" ]] || { echo "fetch-lua-src: no Lua source package could be fetched" >&2; exit 1; }
-cd - >/dev/null
-tar -xf "$tarball" -C "$DEST"
-dir=$(ls -d "$DEST"/lua-5.*/ | sort -V | tail -n 1)
-echo "${dir%/}"
+# Copies the Lua sources in directory $1 (lua.h, *.c, ...) to $DEST/lua-<version>/src.
+install_from() {
+    local from=$1 version
+    version=$(awk '/^#define LUA_VERSION_(MAJOR|MINOR|RELEASE)_N[ \t]/ { v = v (v == "" ? "" : ".") $3 } END { print v }' \
+              "$from/lua.h")
+    [[ "$version" =~ ^5\.[0-9]+\.[0-9]+$ ]] || { echo "fetch-lua-src: no Lua version in $from/lua.h" >&2; return 1; }
+    rm -rf "$DEST/lua-$version"
+    mkdir -p "$DEST/lua-$version/src"
+    cp "$from"/*.[ch] "$DEST/lua-$version/src/"
+    echo "$DEST/lua-$version"
+}
+
+mkdir -p "$DEST"
+if [[ -f managed_components/espressif__lua/lua/lua.h ]]; then
+    install_from managed_components/espressif__lua/lua
+    exit 0
+fi
+
+storage=${IDF_COMPONENT_LOCAL_STORAGE_URL:-}
+archive=$(ls "${storage#file://}"/components/espressif/lua/lua_*.tgz 2>/dev/null | sort -V | tail -n 1 || true)
+if [[ "$storage" == file://* && -n "$archive" ]]; then
+    unpacked=$(mktemp -d)
+    trap 'rm -rf "$unpacked"' EXIT
+    tar -xzf "$archive" -C "$unpacked" lua
+    install_from "$unpacked/lua"
+    exit 0
+fi
+
+download=$(mktemp -d)
+trap 'rm -rf "$download"' EXIT
+if (cd "$download" && apt-get -qq source --download-only --tar-only lua5.4 >&2); then
+    tarball=$(ls "$download"/*.orig.tar.* | head -n 1)
+    tar -xf "$tarball" -C "$download"
+    install_from "$(dirname "$(ls "$download"/lua-5.*/src/lua.h | head -n 1)")"
+    exit 0
+fi
+echo "fetch-lua-src: no Lua sources: build the firmware with ESP-IDF once (idf.py fills" \
+     "managed_components/), set up the ESP-IDF kit (its env.sh), or enable deb-src in apt's sources" >&2
+exit 1
