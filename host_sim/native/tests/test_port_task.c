@@ -1,5 +1,9 @@
 /* Tasks and time: task creation and self-deletion, the 1 kHz tick, delays,
  * critical sections. */
+#include <errno.h>
+#include <poll.h>
+#include <unistd.h>
+
 #include "esp_timer.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/queue.h"
@@ -64,10 +68,36 @@ static void test_tasks_and_critical_sections(void)
     CHECK(s_counter == TASKS * EACH);
 }
 
+/* As on FreeRTOS's POSIX port, the tick interrupts a task's blocking system call. */
+static void blocking_poll(void *arg)
+{
+    int *result = arg;
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    struct pollfd nothing = { .fd = fds[0], .events = POLLIN };
+    int ready = poll(&nothing, 1, 1000);
+    *result = ready < 0 ? errno : 0;
+    close(fds[0]);
+    close(fds[1]);
+    int done = 1;
+    CHECK(xQueueSend(s_done, &done, portMAX_DELAY) == pdPASS);
+    vTaskDelete(NULL);
+}
+
+static void test_the_tick_interrupts_system_calls_in_tasks(void)
+{
+    int result = -1;
+    int done;
+    CHECK(xTaskCreate(blocking_poll, "poll", 4096, &result, 5, NULL) == pdPASS);
+    CHECK(xQueueReceive(s_done, &done, portMAX_DELAY) == pdPASS);
+    CHECK(result == EINTR);
+}
+
 int main(void)
 {
     RUN(test_tick_rate_is_1khz);
     RUN(test_tick_count_is_monotonic_and_tracks_esp_timer);
     RUN(test_tasks_and_critical_sections);
+    RUN(test_the_tick_interrupts_system_calls_in_tasks);
     return 0;
 }

@@ -15,3 +15,7 @@ struct timespec port_deadline_after_ticks(TickType_t ticks);
 
 /* A condition variable that waits on CLOCK_MONOTONIC. */
 void port_cond_init(pthread_cond_t *cond);
+
+/* Starts the calling task thread's tick signal (port_tick.c); port_tick_stop ends it. */
+timer_t port_tick_start(void);
+void port_tick_stop(timer_t timer);

@@ -10,6 +10,7 @@ struct tskTaskControlBlock {
     pthread_t thread;
     TaskFunction_t code;
     void *param;
+    timer_t tick;
 };
 
 static __thread TaskHandle_t s_current;
@@ -18,6 +19,7 @@ static void *task_trampoline(void *arg)
 {
     TaskHandle_t task = arg;
     s_current = task;
+    task->tick = port_tick_start();
     task->code(task->param);
     /* A FreeRTOS task function must not return; treat it like vTaskDelete(NULL). */
     vTaskDelete(NULL);
@@ -66,6 +68,7 @@ void vTaskDelete(TaskHandle_t xTaskToDelete)
     /* Deleting another task would need thread cancellation, which the
      * component never does; fail loudly rather than emulate it badly. */
     configASSERT(xTaskToDelete == NULL || xTaskToDelete == s_current);
+    port_tick_stop(s_current->tick);
     free(s_current);
     s_current = NULL;
     pthread_exit(NULL);
