@@ -6,17 +6,21 @@
  * of post -> handler (Lua) or post -> xQueueReceive return (bare).
  * Throughput: a burst of messages, posted as fast as the queue accepts them
  * (a full queue is retried), from the first post until the last is handled.
- * "ISR" posts come from a plain thread through the ...FromISR API.
+ * "ISR" posts go through the ...FromISR API: on the host port from a plain
+ * thread; on ESP-IDF's linux target from a signal handler, which is what an
+ * interrupt is on FreeRTOS's POSIX port (its tick is SIGALRM, its critical
+ * sections block every signal).
  *
  * Prints figures only; asserts nothing about speed.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "esp_timer.h"
+#include "sdkconfig.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/queue.h"
 #include "freertos/task.h"
@@ -52,6 +56,47 @@ static void producer_task(void *arg)
     vTaskDelete(NULL);
 }
 
+#if CONFIG_IDF_TARGET_LINUX
+/* Runs post(arg) as an interrupt of the calling task: a signal to its own thread. */
+static void (*volatile s_isr_post)(void *);
+static void *volatile s_isr_arg;
+
+static void on_isr_signal(int sig)
+{
+    (void)sig;
+    s_isr_post(s_isr_arg);
+}
+
+static void install_isr_signal(void)
+{
+    struct sigaction isr = { .sa_handler = on_isr_signal, .sa_flags = 0 };
+    sigfillset(&isr.sa_mask); /* like the port's tick: nothing nests */
+    sigaction(SIGUSR2, &isr, NULL);
+}
+
+static void in_isr(void (*post)(void *), void *arg)
+{
+    s_isr_post = post;
+    s_isr_arg = arg;
+    pthread_kill(pthread_self(), SIGUSR2);
+}
+
+/* Every producer is a task; its "ISR" posts interrupt it. */
+static void run_producer(bool from_isr, void (*fn)(bool from_isr))
+{
+    producer_t p = { .from_isr = from_isr, .fn = fn, .done = xQueueCreate(1, sizeof(int)) };
+    int token;
+    xTaskCreate(producer_task, "producer", 4096, &p, 5, NULL);
+    xQueueReceive(p.done, &token, portMAX_DELAY);
+    vQueueDelete(p.done);
+}
+#else
+/* The "ISR" thread itself posts. */
+static void in_isr(void (*post)(void *), void *arg)
+{
+    post(arg);
+}
+
 static void *producer_isr_thread(void *arg)
 {
     producer_t *p = arg;
@@ -75,6 +120,7 @@ static void run_producer(bool from_isr, void (*fn)(bool from_isr))
     }
     vQueueDelete(p.done);
 }
+#endif
 
 /* ---- bare queue ----------------------------------------------------------- */
 
@@ -89,7 +135,7 @@ static void bare_consumer(void *arg)
     luat_msg_t msg;
     for (;;) {
         xQueueReceive(s_bare, &msg, portMAX_DELAY);
-        int64_t now = esp_timer_get_time();
+        int64_t now = luat_runtime_elapsed_us();
         int i = s_bare_received;
         if (i < LATENCY_SAMPLES) {
             s_bare_lat[i] = now - msg.u.posted.arg[0].i;
@@ -99,24 +145,33 @@ static void bare_consumer(void *arg)
     }
 }
 
+typedef struct {
+    luat_msg_t msg;
+    BaseType_t ok;
+} bare_isr_post_t;
+
+static void bare_post_isr(void *arg)
+{
+    bare_isr_post_t *post = arg;
+    BaseType_t woken = pdFALSE;
+    post->ok = xQueueSendFromISR(s_bare, &post->msg, &woken);
+    portYIELD_FROM_ISR(woken);
+}
+
 static void bare_post(bool from_isr, int64_t stamp, bool retry)
 {
-    luat_msg_t msg = { .kind = LUAT_MSG_POSTED, .argc = 1 };
-    msg.u.posted.arg[0].i = stamp;
-    if (!from_isr) {
-        while (xQueueSend(s_bare, &msg, 0) != pdPASS && retry) {
-            sched_yield();
-        }
-        return;
-    }
+    bare_isr_post_t post = { .msg = { .kind = LUAT_MSG_POSTED, .argc = 1 } };
+    post.msg.u.posted.arg[0].i = stamp;
     for (;;) {
-        BaseType_t woken = pdFALSE;
-        BaseType_t ok = xQueueSendFromISR(s_bare, &msg, &woken);
-        portYIELD_FROM_ISR(woken);
-        if (ok == pdPASS || !retry) {
+        if (from_isr) {
+            in_isr(bare_post_isr, &post);
+        } else {
+            post.ok = xQueueSend(s_bare, &post.msg, 0);
+        }
+        if (post.ok == pdPASS || !retry) {
             return;
         }
-        sched_yield();
+        taskYIELD();
     }
 }
 
@@ -132,7 +187,7 @@ static void bare_producer(bool from_isr)
 {
     s_bare_received = 0;
     for (int i = 0; i < LATENCY_SAMPLES; i++) {
-        bare_post(from_isr, esp_timer_get_time(), false);
+        bare_post(from_isr, luat_runtime_elapsed_us(), false);
         while (s_bare_received <= i) {
             vTaskDelay(1);
         }
@@ -143,7 +198,7 @@ static void bare_producer(bool from_isr)
     s_bare_result.p99_us = (long)s_bare_lat[LATENCY_SAMPLES * 99 / 100];
 
     s_bare_received = LATENCY_SAMPLES; /* burst samples are not kept */
-    int64_t t0 = esp_timer_get_time();
+    int64_t t0 = luat_runtime_elapsed_us();
     for (int i = 0; i < BURST; i++) {
         bare_post(from_isr, t0, true);
     }
@@ -169,26 +224,38 @@ static uint64_t queue_received(void)
     return st.received;
 }
 
+typedef struct {
+    const char *name;
+    const lua_sys_arg_t *arg;
+    esp_err_t err;
+} lua_isr_post_t;
+
+static void lua_post_isr(void *arg)
+{
+    lua_isr_post_t *post = arg;
+    BaseType_t woken = pdFALSE;
+    post->err = lua_sys_post_from_isr(post->name, post->arg, 1, &woken);
+    portYIELD_FROM_ISR(woken);
+}
+
 /* Posts one message; on a full queue retries if asked to (the drop is counted). */
 static void lua_post(bool from_isr, const char *name, const lua_sys_arg_t *arg, bool retry)
 {
     for (;;) {
-        esp_err_t err;
+        lua_isr_post_t post = { .name = name, .arg = arg };
         if (from_isr) {
-            BaseType_t woken = pdFALSE;
-            err = lua_sys_post_from_isr(name, arg, 1, &woken);
-            portYIELD_FROM_ISR(woken);
+            in_isr(lua_post_isr, &post);
         } else {
-            err = lua_sys_post(name, arg, 1);
+            post.err = lua_sys_post(name, arg, 1);
         }
-        if (err == ESP_OK || (err == ESP_ERR_NO_MEM && !retry)) {
+        if (post.err == ESP_OK || (post.err == ESP_ERR_NO_MEM && !retry)) {
             return;
         }
-        if (err != ESP_ERR_NO_MEM) {
-            fprintf(stderr, "bench: post failed: %s\n", esp_err_to_name(err));
+        if (post.err != ESP_ERR_NO_MEM) {
+            fprintf(stderr, "bench: post failed: %s\n", esp_err_to_name(post.err));
             exit(1);
         }
-        sched_yield();
+        taskYIELD();
     }
 }
 
@@ -248,9 +315,8 @@ static void print_row(const result_t *r, const result_t *base)
     printf("\n");
 }
 
-int main(int argc, char **argv)
+static int bench(const char *script)
 {
-    const char *script = argc > 1 ? argv[1] : LUASYS_BENCH_SCRIPT;
     char out_path[] = "/tmp/luasys-bench-XXXXXX";
     int fd = mkstemp(out_path);
     if (fd < 0) {
@@ -302,3 +368,19 @@ int main(int argc, char **argv)
            (unsigned long long)st.dropped, (unsigned)st.high_water);
     return 0;
 }
+
+#if CONFIG_IDF_TARGET_LINUX
+/* The linux target's program has no command line: LUASYS_BENCH_SCRIPT overrides
+ * the script. */
+void app_main(void)
+{
+    install_isr_signal();
+    const char *script = getenv("LUASYS_BENCH_SCRIPT");
+    exit(bench(script != NULL ? script : LUASYS_BENCH_SCRIPT));
+}
+#else
+int main(int argc, char **argv)
+{
+    return bench(argc > 1 ? argv[1] : LUASYS_BENCH_SCRIPT);
+}
+#endif

@@ -18,6 +18,8 @@ BaseType_t xTaskCreatePinnedToCore(TaskFunction_t pxTaskCode, const char *pcName
 /* Only self-deletion (xTaskToDelete == NULL or the calling task) is supported. */
 void vTaskDelete(TaskHandle_t xTaskToDelete);
 void vTaskDelay(TickType_t xTicksToDelay);
+/* Every task has a thread of its own: a yield gives the CPU to another thread. */
+#define taskYIELD() vPortYieldFromISR()
 TaskHandle_t xTaskGetCurrentTaskHandle(void);
 
 /* Ticks at configTICK_RATE_HZ since the port started (CLOCK_MONOTONIC). */
