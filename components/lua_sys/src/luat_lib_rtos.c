@@ -4,6 +4,7 @@
  */
 #include "luat_lib_rtos.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -190,7 +191,13 @@ static int rtos_timer_start(lua_State *L)
     uint32_t id = check_timer_id(L, "timer_start");
     lua_Integer ms;
     if (!to_integer(L, 2, &ms)) {
-        arg_error(L, "timer_start", 2, "ms", "must be an integer");
+        /* A whole number past lua_Integer (2^40 on a 32-bit Lua) is out of range, as it
+         * is on a 64-bit Lua, not malformed. */
+        lua_Number d = lua_tonumber(L, 2);
+        if (lua_type(L, 2) != LUA_TNUMBER || !isfinite(d) || floor(d) != d) {
+            arg_error(L, "timer_start", 2, "ms", "must be an integer");
+        }
+        ms = 0;
     }
     lua_Integer repeat = 0;
     if (!lua_isnoneornil(L, 3)) {
