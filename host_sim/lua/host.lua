@@ -37,7 +37,10 @@ end
 rtos.console_read = forward(console_read)
 rtos.console_reply = forward(console_reply)
 
-rtos.micros = forward(backend.micros)
+-- The clocks take any arguments and cannot fail: no pcall on their hot path (the
+-- watchdog reads micros in every busy loop).
+local py_micros = backend.micros
+function rtos.micros() return py_micros() end
 rtos.timer_start = forward(backend.timer_start)
 rtos.timer_stop = forward(backend.timer_stop)
 rtos.post = forward(backend.rtos_post)
@@ -58,7 +61,8 @@ function rtos.setPaths(...) package.path = results(pcall(py_set_paths, package.p
 if virtual_time then
     function rtos.millis() return now end
 else
-    rtos.millis = forward(backend.millis)
+    local py_millis = backend.millis
+    function rtos.millis() return py_millis() end
 end
 
 local py_queue_stats = backend.queue_stats_tuple
