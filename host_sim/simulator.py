@@ -64,9 +64,15 @@ end
 # keeps it, is loaded). sys.setWatchdog replaces a task's hook with its own, which
 # aborts busy tasks by itself.
 _STOP_CHECK = """
-local stopping, every = ...
-local create, sethook = coroutine.create, debug.sethook
-local function check() if stopping() then error("stopped by the host", 2) end end
+local host_request, every = ...
+local create, sethook, running = coroutine.create, debug.sethook, coroutine.running
+local registry = debug.getregistry()
+local function check()
+    local request = host_request()  -- "stop", "interrupt" (taken by this call) or nil
+    if request == "stop" then error("stopped by the host", 2) end
+    local console_tasks = registry["luasys.console_tasks"]
+    if request == "interrupt" and console_tasks and console_tasks[running()] then error("interrupted", 2) end
+end
 sethook(check, "", every)
 coroutine.create = function(fn)
     local co = create(fn)
@@ -156,6 +162,7 @@ class Simulator:
         self.trace = ChromeTrace(self.now_ms) if trace else None
         self._watchdog_ms = watchdog_ms
         self.stopping = False
+        self.interrupting = False
         if console is not None:
             self.backend.attach_source()  # the console may post at any time: never idle
 
@@ -174,6 +181,19 @@ class Simulator:
         task that never yields."""
         self.stopping = True
         self.backend.stop()
+
+    def interrupt(self) -> None:
+        """The console's Ctrl-C (thread-safe): the console chunk running now, if any,
+        gets the error "interrupted" (the C runtime's stop hook does the same)."""
+        self.interrupting = True
+
+    def _host_request(self) -> bytes | None:
+        if self.stopping:
+            return b"stop"
+        if self.interrupting:
+            self.interrupting = False
+            return b"interrupt"
+        return None
 
     def tasks_live(self) -> int:
         """Tasks that have not ended (after a run: those it left behind)."""
@@ -211,7 +231,7 @@ class Simulator:
         run_script = self.lua.eval("function(...) " + _RUN_SCRIPT + " end")
         setup = self.lua.execute(_SETUP)(self.trace.event if self.trace else None, self._watchdog_ms)
         if self._console:
-            self.lua.execute(_STOP_CHECK, lambda: self.stopping, STOP_CHECK_EVERY)
+            self.lua.execute(_STOP_CHECK, self._host_request, STOP_CHECK_EVERY)
         try:
             ok, err = run_script(str(script).encode(), setup)
         except self._lupa.LuaMemoryError:

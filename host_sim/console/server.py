@@ -27,6 +27,7 @@ class Runtime(Protocol):
     def stop(self) -> None: ...                                     # raises ProtocolError
     def start(self, script: str | None) -> None: ...                # None: the boot script
     def boot(self, reset_reason: str) -> None: ...                  # a reset: banner, boot script
+    def interrupt(self) -> None: ...                                # Ctrl-C: the running console chunk
 
 
 class Output:
@@ -180,6 +181,10 @@ class ConsoleServer:
 
     def _do_rm(self, tag: str, path: str) -> None:
         self._files.remove(path, tag)
+        self._ok(tag)
+
+    def _do_interrupt(self, tag: str) -> None:
+        self._runtime.interrupt()
         self._ok(tag)
 
     def _do_mkdir(self, tag: str, path: str) -> None:

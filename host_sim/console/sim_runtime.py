@@ -119,9 +119,16 @@ class SimulatedRuntime:
 
     # -- the console link ---------------------------------------------------------------
 
+    def interrupt(self) -> None:
+        """Ctrl-C: the console chunk running now gets the error "interrupted"."""
+        if self._sim is not None:
+            self._sim.interrupt()
+
     def submit(self, tag: str | None, source: bytes) -> None:
         """Hands a request to the Lua loop: waits for the slot, posts SYS_CONSOLE."""
         sim = self._sim
+        if sim is not None:
+            sim.interrupting = False  # an interrupt is for the chunk running before this one
         if sim is None or not self._thread.is_alive():
             raise p.ProtocolError("no-runtime", "no script is running (use run or restart)", tag or p.NO_TAG)
         with self._slot:

@@ -123,6 +123,10 @@ class ConsoleClient:
         self.hello()
         return banner
 
+    def interrupt(self) -> None:
+        """Ctrl-C: the console chunk running on the device now gets the error "interrupted"."""
+        self._simple("interrupt")
+
     def mkdir(self, path: str) -> None:
         self._simple("mkdir", p.check_path(path))
 

@@ -2,8 +2,9 @@
 (or `=expr`) prints its values, an incomplete chunk continues on the next line (`>>`),
 lines have history (readline; in ~/.luasys_history, or LUASYS_HISTORY). Each chunk runs
 as a task inside the event loop (the console's `eval`); what the device prints meanwhile
-shows as it comes. Ctrl-C stops waiting for a chunk that does not end (it goes on
-running on the device; `luasys restart` stops it); Ctrl-D leaves."""
+shows as it comes. Ctrl-C interrupts the chunk running on the device (the console's
+`interrupt`: it ends with the error "interrupted"; the rest of the program goes on) and
+gives the prompt back; Ctrl-D leaves."""
 
 from __future__ import annotations
 
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     readline.set_history_length(HISTORY_LINES)
 
     def body(client: ConsoleClient) -> None:
-        print(f"{client.hello()} on {args.port}; Ctrl-D leaves, Ctrl-C stops waiting", file=sys.stderr)
+        print(f"{client.hello()} on {args.port}; Ctrl-C interrupts, Ctrl-D leaves", file=sys.stderr)
         pump = _OutputPump(client)
         while True:
             try:
@@ -113,8 +114,8 @@ def run(args: argparse.Namespace) -> int:
             except ConsoleError as error:
                 print(f"error: {error.message}", flush=True)
             except KeyboardInterrupt:
-                print("^C (no longer waiting; the chunk goes on running on the device until it ends or "
-                      "`luasys restart`)", file=sys.stderr, flush=True)
+                print("^C", file=sys.stderr, flush=True)
+                client.interrupt()  # the chunk's own reply (ERR lua interrupted) is left behind
 
     try:
         return connection.run_command(args, body, show_output=True)

@@ -37,10 +37,18 @@ local function answer(tag, ok, text)
     end
 end
 
+-- The tasks running console chunks, which the console's `interrupt` (Ctrl-C) may
+-- stop: the runtime's count hook looks them up here (weak keys: gone with the task).
+local registry = debug.getregistry()
+local CONSOLE_TASKS = "luasys.console_tasks"
+registry[CONSOLE_TASKS] = registry[CONSOLE_TASKS] or setmetatable({}, { __mode = "k" })
+local console_tasks = registry[CONSOLE_TASKS]
+
 local function serve(tag, source)
     local chunk, err = compile(source)
     if not chunk then return answer(tag, false, err) end
     sys.taskInit(function()
+        console_tasks[coroutine.running()] = true
         local results = pack(pcall(chunk))
         if results[1] then
             answer(tag, true, shown(results, 2))

@@ -21,6 +21,7 @@
 #include "lauxlib.h"
 #include "lua_sys.h"
 #include "lua_sys_console_lua.h"
+#include "luat_runtime.h"
 
 #define PROTOCOL_VERSION 1
 #define MARKER '\x01'
@@ -224,6 +225,7 @@ static void submit(const char *tag, char *source, size_t len)
     bool running = runtime_running();
     uint8_t token;
     const char *problem = NULL;
+    luat_runtime_clear_interrupt(); /* an interrupt is for the chunk running before this one */
     if (!running) {
         problem = "no-runtime no script is running (use run or restart)";
     } else if (xQueueReceive(s_con.slot_free, &token, pdMS_TO_TICKS(READY_TIMEOUT_MS)) != pdPASS) {
@@ -761,6 +763,14 @@ static void do_reset(const char *tag, char **args)
     esp_restart();
 }
 
+/* Ctrl-C: the console chunk running now gets the error "interrupted". */
+static void do_interrupt(const char *tag, char **args)
+{
+    (void)args;
+    luat_runtime_request_interrupt();
+    reply(tag, "OK");
+}
+
 static void do_mkdir(const char *tag, char **args)
 {
     char path[FULL_PATH_MAX];
@@ -857,6 +867,7 @@ static const struct {
     { "restart", 0, 0, do_restart }, { "eval", 2, 2, do_eval },       { "describe", 0, 0, do_describe },
     { "safe-status", 0, 0, do_safe_status }, { "safe-clear", 0, 0, do_safe_clear },
     { "reset", 0, 0, do_reset },     { "mkdir", 1, 1, do_mkdir },     { "df", 0, 0, do_df },
+    { "interrupt", 0, 0, do_interrupt },
 };
 
 static bool valid_tag(const char *tag)

@@ -39,6 +39,7 @@ static struct {
     luat_alloc_t alloc;
     int64_t start_us;
     atomic_bool stop_requested;
+    atomic_bool interrupt_requested;
 } s_rt;
 
 /* Message handler: the error message plus a traceback, like lua.c's. */
@@ -62,11 +63,30 @@ static int traceback_handler(lua_State *L)
  * watches with its own, which aborts busy tasks by itself. */
 #define STOP_CHECK_EVERY 10000 /* VM instructions */
 
+/* The first firing after an interrupt request takes it: an error if a
+ * console chunk is what runs, nothing otherwise. */
+static bool console_task_running(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, LUAT_CONSOLE_TASKS);
+    bool marked = false;
+    if (lua_istable(L, -1)) {
+        lua_pushthread(L);
+        lua_rawget(L, -2);
+        marked = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return marked;
+}
+
 static void stop_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     if (atomic_load(&s_rt.stop_requested)) {
         luaL_error(L, "stopped by the host");
+    }
+    if (atomic_exchange(&s_rt.interrupt_requested, false) && console_task_running(L)) {
+        luaL_error(L, "interrupted");
     }
 }
 
@@ -180,6 +200,16 @@ lua_sys_exit_t luat_runtime_run(const lua_sys_config_t *config)
 void luat_runtime_clear_stop(void)
 {
     atomic_store(&s_rt.stop_requested, false);
+}
+
+void luat_runtime_request_interrupt(void)
+{
+    atomic_store(&s_rt.interrupt_requested, true);
+}
+
+void luat_runtime_clear_interrupt(void)
+{
+    atomic_store(&s_rt.interrupt_requested, false);
 }
 
 void luat_runtime_request_stop(void)

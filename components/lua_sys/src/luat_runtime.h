@@ -21,6 +21,13 @@ void luat_runtime_clear_stop(void);
 void luat_runtime_request_stop(void);
 bool luat_runtime_stop_requested(void);
 
+/* The console's Ctrl-C: the console chunk running now (a task marked in the
+ * registry table LUAT_CONSOLE_TASKS) gets the error "interrupted"; if other
+ * code is running, or none, nothing is interrupted. Any task. */
+#define LUAT_CONSOLE_TASKS "luasys.console_tasks"
+void luat_runtime_request_interrupt(void);
+void luat_runtime_clear_interrupt(void);
+
 bool luat_runtime_exit_when_idle(void);
 
 /* Microseconds since the current run started. */

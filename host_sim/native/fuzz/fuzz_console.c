@@ -269,6 +269,15 @@ void vTaskDelay(const TickType_t ticks)
     (void)ticks;
 }
 
+/* The `interrupt` verb's flag lives in the runtime, which this harness does not run. */
+void luat_runtime_request_interrupt(void)
+{
+}
+
+void luat_runtime_clear_interrupt(void)
+{
+}
+
 /* The `reset` verb: the device restarts, which ends this input's run. */
 static jmp_buf s_reset;
 
