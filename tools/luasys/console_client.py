@@ -139,10 +139,18 @@ class ConsoleClient:
 
     def eval(self, source: str) -> str:
         """Runs Lua in the device's loop, as a task; returns its values as text."""
+        return self.eval_result(self.eval_send(source))
+
+    def eval_send(self, source: str) -> str:
+        """The first half of eval: the request and its source; returns its tag."""
         tag, data = next(self._tags), source.encode()
         self._request(tag, "eval", len(data), f"{p.crc32(data):08x}")
         self._expect(tag, p.READY)
         self._transport.write(data)
+        return tag
+
+    def eval_result(self, tag: str) -> str:
+        """The second half of eval: the values of the chunk sent as `tag`."""
         return self._expect(tag, p.DATA)[1].decode("utf-8", "replace")
 
     def safe_status(self) -> tuple[str, int, int]:

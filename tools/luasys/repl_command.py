@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import readline
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -108,7 +109,14 @@ def run(args: argparse.Namespace) -> int:
             if not chunk.strip():
                 continue
             try:
-                values = client.eval(chunk)
+                # A Ctrl-C in the middle of the request would leave the device reading the
+                # rest of it as source: it waits (blocked) until the request is out.
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+                try:
+                    tag = client.eval_send(chunk)
+                finally:
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+                values = client.eval_result(tag)
                 if values:
                     print(values, flush=True)
             except ConsoleError as error:
