@@ -3,7 +3,8 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer, and against a Lua built with
 # LUA_32BITS like the firmware's), build the firmware for ESP-IDF's linux target when an
 # ESP-IDF is set up (IDF_PATH and idf.py: your own after its export.sh, or the kit:
-# . "$(../shared/esp-idf-kit/idf-kit.sh | tail -n 1)"; .ci/run does that), run pytest.
+# . "$(../shared/esp-idf-kit/idf-kit.sh | tail -n 1)"; .ci/run does that) and, with the
+# QEMU kit, the firmware for the ESP32-C3; run pytest.
 # tests/fuzz builds the libFuzzer targets itself and fuzzes each for a few seconds.
 # Extra arguments go to pytest (e.g. `tools/run-tests.sh -k conformance -x`).
 set -euo pipefail
@@ -27,5 +28,18 @@ elif [[ "${LUASYS_REQUIRE_IDF:-}" == 1 ]]; then
     exit 1
 fi
 export LUASYS_REQUIRE_FUZZ=1
+# The firmware for the ESP32-C3, booted in QEMU by the device suite (--luasys-device
+# qemu), when the QEMU kit is there (LUASYS_IDF_QEMU_SH, which .ci/run sets, else
+# ../shared/esp-idf-kit/idf-qemu.sh); then those tests are required. Your own ESP-IDF and
+# QEMU: docs/firmware.md.
+qemu_kit=${LUASYS_IDF_QEMU_SH:-../shared/esp-idf-kit/idf-qemu.sh}
+if [[ -x "$qemu_kit" ]]; then
+    LUASYS_QEMU=$(tools/build-qemu-esp32c3.sh "$qemu_kit")
+    export LUASYS_QEMU
+    export LUASYS_REQUIRE_QEMU=1
+elif [[ "${LUASYS_REQUIRE_QEMU:-}" == 1 ]]; then
+    echo "run-tests: LUASYS_REQUIRE_QEMU=1 but the QEMU kit is not there ($qemu_kit)" >&2
+    exit 1
+fi
 
 exec .venv/bin/python -m pytest "$@"

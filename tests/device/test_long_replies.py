@@ -1,8 +1,8 @@
 """Long replies arrive whole: multi-kilobyte files both ways and `describe` replies,
-while the program prints. Every DATA reply is checked against its CRC (the console client), so
-a byte lost, repeated or interleaved anywhere fails the test. On the emulated ESP32-C3
-this is the test that caught output lost between QEMU and the reader (docs/firmware.md,
-*QEMU*)."""
+while the program prints. Every DATA reply is checked against its CRC (the console
+client), so a byte lost, repeated or interleaved anywhere fails the test. On the emulated
+ESP32-C3 it caught print() output landing inside a reply, and bytes that QEMU 9.2 drops
+when its reader lags (docs/firmware.md#the-firmware-in-qemu)."""
 
 from __future__ import annotations
 

@@ -56,7 +56,7 @@ def test_the_same_file_runs_through_pytest_embedded(project, tmp_path: Path):
 def test_an_unknown_device_kind_is_a_usage_error(project):
     result = project.runpytest_subprocess("--luasys-device", "sim,toaster")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--luasys-device: toaster is not a device kind (one or more of sim, native, dut*"])
+    result.stderr.fnmatch_lines(["*--luasys-device: toaster is not a device kind (one or more of sim, native, qemu, dut*"])
 
 
 def test_the_timeout_comes_from_the_command_line_or_the_ini_file(pytester: pytest.Pytester):

@@ -5,6 +5,8 @@ CI and on a board at the desk, chosen on the command line.
 Device kinds:
 - "sim", "native": a device on this PC (`luasys sim --serial`, `luasys native
   --serial`) that this plugin starts once per session, with a temporary filesystem;
+- "qemu": the firmware built for the ESP32-C3 (build-qemu-esp32c3/), booted in QEMU by
+  pytest-embedded's qemu service for each test (luasys.qemu_device);
 - "dut": pytest-embedded's `dut`, as its own options describe it: a board
   (`--embedded-services esp,idf --port /dev/ttyUSB0 --target esp32 --app-path .`) or
   ESP-IDF's linux target (`--embedded-services idf --target linux --app-path .`);
@@ -26,12 +28,12 @@ from pathlib import Path
 
 import pytest
 
-from . import pc_devices
+from . import pc_devices, qemu_device
 from .device import EXPECT_TIMEOUT_S, TAIL_LINES, Device, DutTransport
 from .native_binary import BUILD_HINT, native_binary
 from .transport import SerialTransport
 
-KINDS = (*pc_devices.KINDS, "dut")
+KINDS = (*pc_devices.KINDS, "qemu", "dut")
 DEVICES = pytest.StashKey[list]()
 DUT_BANNER_S = 5.0  # how long a dut has to print its banner before it is reset
 
@@ -81,10 +83,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def luasys_device_port(request: pytest.FixtureRequest):
-    """(kind, the pty of the PC device serving it, or None for a dut)."""
+    """(kind, the pty of the PC device serving it, the firmware booted in QEMU, or None
+    for a dut)."""
     kind = request.param
     if is_dut(kind):
         yield kind, None
+        return
+    if kind == "qemu":
+        firmware = qemu_device.find(request.config.rootpath)
+        if isinstance(firmware, str):
+            # CI sets LUASYS_REQUIRE_QEMU=1: there a missing firmware is a failure.
+            (pytest.fail if os.environ.get("LUASYS_REQUIRE_QEMU") == "1" else pytest.skip)(firmware)
+        yield kind, firmware
         return
     binary = None
     if kind == "native":
@@ -106,8 +116,16 @@ def reset(device: Device) -> None:
 def device(request: pytest.FixtureRequest, luasys_device_port) -> Device:
     """The device, just reset (its boot banner read): `push`, `run`, `start`,
     `expect`, `line`, `eval`, `restart`; `client` is the console client."""
-    kind, pty = luasys_device_port
-    transport = DutTransport(request.getfixturevalue("dut")) if is_dut(kind) else SerialTransport(pty, 115200)
+    kind, where = luasys_device_port
+    if is_dut(kind):
+        transport = DutTransport(request.getfixturevalue("dut"))
+    elif kind == "qemu":
+        # Imported here: only this kind needs pytest-embedded. It stops the dut after the test.
+        from pytest_embedded.dut_factory import DutFactory
+
+        transport = DutTransport(DutFactory.create(**where.pytest_embedded_options()))
+    else:
+        transport = SerialTransport(where, 115200)
     timeout_s = request.config.getoption("luasys_timeout") or float(request.config.getini("luasys_timeout"))
     device = Device(transport, kind, timeout_s)
     request.node.stash.setdefault(DEVICES, []).append(device)

@@ -1,0 +1,65 @@
+"""The firmware built for the ESP32-C3, booted in Espressif's QEMU (the esp32c3 machine)
+with the console on its UART0: the pytest plugin's `qemu` device kind, through
+pytest-embedded's own qemu service, and a plain boot for tools that keep one running.
+
+The build: PROJECT/build-qemu-esp32c3 (LUASYS_ESP32C3_BUILD elsewhere), as the QEMU kit's
+`idf-qemu.sh build` makes it (tools/build-qemu-esp32c3.sh in the LuaSys repository) or
+as your own ESP-IDF does: `idf.py -B build-qemu-esp32c3 -DSDKCONFIG=build-qemu-esp32c3/sdkconfig
+-DSDKCONFIG_DEFAULTS="sdkconfig.defaults;sdkconfig.defaults.qemu" set-target esp32c3 build`.
+The emulator: LUASYS_QEMU, else qemu-system-riscv32 on PATH (ESP-IDF installs Espressif's
+with `idf_tools.py install qemu-riscv32`). docs/firmware.md#the-firmware-in-qemu."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+TARGET = "esp32c3"
+BUILD_DIR = "build-qemu-esp32c3"
+# UART0 on QEMU's stdio and no monitor: `-nographic` alone multiplexes the monitor onto
+# stdio, and its escape key, Ctrl-A, is the console protocol's marker byte (0x01).
+# Write QEMU's stdout to a file or a pipe that is always read: Espressif-based QEMU 9.2
+# builds drop UART output that a socket or pty refuses (docs/firmware.md).
+QEMU_ARGS = ("-nographic", "-machine", TARGET, "-serial", "stdio", "-monitor", "none", "-icount", "shift=3")
+BUILD_HINT = ("build it with the QEMU kit (tools/build-qemu-esp32c3.sh PATH/TO/idf-qemu.sh in the LuaSys "
+              "repository) or with your own ESP-IDF and QEMU (docs/firmware.md#the-firmware-in-qemu)")
+
+
+@dataclass(frozen=True)
+class Firmware:
+    """A build of the firmware for the ESP32-C3 and the QEMU that boots it."""
+
+    project: Path
+    build: Path
+    qemu: str
+
+    def pytest_embedded_options(self) -> dict[str, str]:
+        """pytest-embedded's options (DutFactory.create) for a dut that boots the firmware:
+        a new QEMU process, a power-on, on a flash image QemuApp merges afresh from the
+        build, so each dut starts on a freshly flashed chip; pytest-embedded stops it
+        (SIGTERM) after the test."""
+        # QemuApp merges the image with the `esptool.py` of this Python's environment.
+        scripts = str(Path(sys.executable).parent)
+        if shutil.which("esptool.py") is None and scripts not in os.environ["PATH"].split(os.pathsep):
+            os.environ["PATH"] = scripts + os.pathsep + os.environ["PATH"]
+        return {"embedded_services": "idf,qemu", "app_path": str(self.project), "build_dir": str(self.build),
+                "target": TARGET, "qemu_prog_path": self.qemu, "qemu_cli_args": " ".join(QEMU_ARGS)}
+
+    def command(self, flash_image: Path) -> list[str]:
+        """QEMU booting `flash_image` (which it writes to, as the chip writes its flash),
+        the console on its stdin/stdout."""
+        return [self.qemu, *QEMU_ARGS, "-drive", f"file={flash_image},if=mtd,format=raw"]
+
+
+def find(project: Path) -> Firmware | str:
+    """The firmware of `project` and its QEMU, or why they cannot be used."""
+    build = Path(os.environ.get("LUASYS_ESP32C3_BUILD", project / BUILD_DIR))
+    qemu = os.environ.get("LUASYS_QEMU") or shutil.which("qemu-system-riscv32")
+    if not (build / "flasher_args.json").is_file():
+        return f"the ESP32-C3 firmware is not built ({build}): {BUILD_HINT}"
+    if not qemu or not Path(qemu).is_file():
+        return f"no QEMU for the ESP32-C3 (LUASYS_QEMU, or qemu-system-riscv32 on PATH): {BUILD_HINT}"
+    return Firmware(project, build, qemu)
