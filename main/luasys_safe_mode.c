@@ -45,8 +45,17 @@ static RTC_NOINIT_ATTR struct {
 
 static record_t load(void)
 {
+    /* Forgotten once, at the first look after a power-on; what this boot stores
+     * afterwards counts (the console's safe-status, a start settling). */
+    static bool power_on_checked;
+    if (!power_on_checked) {
+        power_on_checked = true;
+        if (esp_reset_reason() == ESP_RST_POWERON) {
+            s_rtc.magic = 0;
+        }
+    }
     record_t record = { 0, false };
-    if (esp_reset_reason() != ESP_RST_POWERON && s_rtc.magic == SAFE_MODE_MAGIC && s_rtc.on_trial <= 1 &&
+    if (s_rtc.magic == SAFE_MODE_MAGIC && s_rtc.on_trial <= 1 &&
         s_rtc.check == (s_rtc.failed ^ (s_rtc.on_trial << 31) ^ SAFE_MODE_MAGIC)) {
         record.failed = s_rtc.failed;
         record.on_trial = s_rtc.on_trial != 0;

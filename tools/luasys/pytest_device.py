@@ -117,20 +117,24 @@ def device(request: pytest.FixtureRequest, luasys_device_port) -> Device:
     """The device, just reset (its boot banner read): `push`, `run`, `start`,
     `expect`, `line`, `eval`, `restart`; `client` is the console client."""
     kind, where = luasys_device_port
+    qemu_dut = None
     if is_dut(kind):
         transport = DutTransport(request.getfixturevalue("dut"))
     elif kind == "qemu":
-        # Imported here: only this kind needs pytest-embedded. It stops the dut after the test.
+        # Imported here: only this kind needs pytest-embedded. It closes the dut after the test.
         from pytest_embedded.dut_factory import DutFactory
 
-        transport = DutTransport(DutFactory.create(**where.pytest_embedded_options()))
+        qemu_dut = DutFactory.create(**where.pytest_embedded_options())
+        transport = DutTransport(qemu_dut)
     else:
         transport = SerialTransport(where, 115200)
     timeout_s = request.config.getoption("luasys_timeout") or float(request.config.getini("luasys_timeout"))
     device = Device(transport, kind, timeout_s)
     request.node.stash.setdefault(DEVICES, []).append(device)
     try:
-        if is_dut(kind):
+        if kind == "qemu":
+            device.wait_banner()  # a new QEMU process: the chip was just powered on
+        elif is_dut(kind):
             try:  # a board that pytest-embedded reset on open, the linux target just started
                 device.wait_banner(DUT_BANNER_S)
             except TimeoutError:  # a device that was opened without a reset (serial service only)
@@ -140,6 +144,8 @@ def device(request: pytest.FixtureRequest, luasys_device_port) -> Device:
         yield device
     finally:
         transport.close()
+        if qemu_dut is not None:
+            qemu_device.power_off(qemu_dut)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,7 @@ BUILD_DIR = "build-qemu-esp32c3"
 # stdio, and its escape key, Ctrl-A, is the console protocol's marker byte (0x01).
 # Write QEMU's stdout to a file or a pipe that is always read: Espressif-based QEMU 9.2
 # builds drop UART output that a socket or pty refuses (docs/firmware.md).
+STOP_TIMEOUT_S = 10
 QEMU_ARGS = ("-nographic", "-machine", TARGET, "-serial", "stdio", "-monitor", "none", "-icount", "shift=3")
 BUILD_HINT = ("build it with the QEMU kit (tools/build-qemu-esp32c3.sh PATH/TO/idf-qemu.sh in the LuaSys "
               "repository) or with your own ESP-IDF and QEMU (docs/firmware.md#the-firmware-in-qemu)")
@@ -52,6 +55,20 @@ class Firmware:
         """QEMU booting `flash_image` (which it writes to, as the chip writes its flash),
         the console on its stdin/stdout."""
         return [self.qemu, *QEMU_ARGS, "-drive", f"file={flash_image},if=mtd,format=raw"]
+
+
+def power_off(dut) -> None:
+    """Stops the QEMU of a pytest-embedded qemu dut with SIGTERM and waits for it: QEMU
+    then writes back what the firmware wrote to its flash. (pytest-embedded's own close,
+    which follows, sends SIGKILL right after SIGTERM.)"""
+    qemu = dut.qemu
+    if qemu.poll() is None:
+        qemu.send_signal(signal.SIGTERM)
+        try:
+            qemu.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            qemu.kill()
+            qemu.wait()
 
 
 def find(project: Path) -> Firmware | str:

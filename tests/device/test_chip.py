@@ -1,0 +1,90 @@
+"""What only a chip has, on the firmware booted in QEMU's esp32c3 machine (device kind
+`qemu`): the boot script from the LittleFS partition of the flash image, and safe mode
+kept in RTC memory across real resets (esp_restart(): RTC_SW_CPU_RST) and forgotten at a
+power-on (a new QEMU process on the same flash: POWERON). docs/firmware.md#the-firmware-in-qemu."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from luasys import qemu_device
+from luasys.device import Device, DutTransport
+
+FAILING_BOOT = "error('boom at start')\n"
+HEALTHY_BOOT = "sys.taskInit(function() while true do sys.wait(100) end end)\nsys.run()\n"
+COUNT_TIMEOUT_S = 20
+
+
+@pytest.fixture
+def chip(device: Device) -> Device:
+    if device.kind != "qemu":
+        pytest.skip("chip only: the firmware in QEMU (--luasys-device qemu)")
+    return device
+
+
+def booted(chip: Device) -> None:
+    """Waits until the power-on boot has started lua/main.lua: a main.lua pushed before
+    would be the one this boot runs (the console is up before the boot script starts)."""
+    chip.expect("Count: 1")
+
+
+def software_reset(chip: Device) -> None:
+    chip.client.reset(wait=False)
+    chip.wait_banner()
+
+
+def wait_for_status(chip: Device, status: tuple[str, int, int]) -> None:
+    """Asks for the safe-mode status until it is `status`: the count changes a moment
+    after the boot script's error is printed."""
+    deadline = time.monotonic() + COUNT_TIMEOUT_S
+    while (seen := chip.client.safe_status()) != status:
+        assert time.monotonic() < deadline, f"safe-mode status {seen}, expected {status}"
+
+
+def test_the_boot_script_comes_from_the_littlefs_partition(chip):
+    # lua/main.lua, flashed in the `storage` partition's image by the build, runs at power-on.
+    chip.expect("LED ON")
+    chip.expect("Count: 1")
+    assert any(name == "main.lua" for _, name in chip.client.ls())
+
+
+def failing_boots(chip: Device, n: int) -> None:
+    """Makes main.lua fail at start (a put of the boot script clears the count), then
+    resets the chip `n` times: each boot counts a failed start."""
+    booted(chip)
+    chip.push("main.lua", FAILING_BOOT)
+    for failed in range(1, n + 1):
+        software_reset(chip)
+        wait_for_status(chip, ("off", failed, 3))
+
+
+def test_a_failing_boot_script_is_skipped_after_three_resets(chip):
+    failing_boots(chip, 3)
+    software_reset(chip)
+    chip.expect("SAFE MODE")
+    assert chip.client.safe_status() == ("on", 3, 3)
+
+
+def test_software_resets_of_a_healthy_script_are_not_failures(chip):
+    booted(chip)
+    chip.push("main.lua", HEALTHY_BOOT)
+    for _ in range(4):  # each before the start settled (LUASYS_SAFE_MODE_GRACE_MS)
+        software_reset(chip)
+    assert chip.client.safe_status() == ("off", 0, 3)
+
+
+def test_a_power_on_starts_a_new_series(chip, request):
+    failing_boots(chip, 2)
+    # Power off (QEMU stops; the flash image keeps what the firmware wrote), then on.
+    from pytest_embedded.dut_factory import DutFactory
+
+    firmware = request.getfixturevalue("luasys_device_port")[1]
+    for dut in DutFactory.get_all_duts():
+        qemu_device.power_off(dut)
+    DutFactory.close()
+    dut = DutFactory.create(**firmware.pytest_embedded_options(), skip_regenerate_image=True)
+    powered_on = Device(DutTransport(dut), "qemu")
+    powered_on.wait_banner()
+    wait_for_status(powered_on, ("off", 1, 3))
