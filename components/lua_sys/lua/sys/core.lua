@@ -77,8 +77,14 @@ local delivering_errors = false -- true while ERROR_TOPIC subscribers run
 local caught_message, calling
 
 -- An error value as text, whatever it is: an error object whose __tostring raises (or
--- returns no string) must not fail the reporting of its own error.
+-- returns no string) must not fail the reporting of its own error. A string is returned
+-- as it is, allocating nothing: out-of-memory is reported through here, and a pcall
+-- (a new CallInfo) or a concatenation could fail again and lose the report.
+-- The message of Lua's memory errors (lstate.h's MEMERRMSG).
+local OUT_OF_MEMORY = "not enough memory"
+
 local function error_text(err)
+    if type(err) == "string" then return err end
     local ok, text = pcall(tostring, err)
     if ok and type(text) == "string" then return text end
     return "(a " .. type(err) .. " error value whose __tostring failed)"
@@ -411,12 +417,16 @@ local function resume(co, ...)
             kill_task(co)
         end
     else
-        local described, name, trace_text = pcall(describe_failure, co, err)
+        -- A task that died of out-of-memory still holds what it allocated on its stack:
+        -- closing it first frees that, so the report can allocate (its traceback is
+        -- given up: building one is what would fail). Any other failure is described
+        -- from the stack before it is closed.
+        local described, name, trace_text
+        if err == OUT_OF_MEMORY and co_close then co_close(co) end
+        described, name, trace_text = pcall(describe_failure, co, err)
         if not described then name, trace_text = "task", error_text(err) end
-        forget_task(co)
-        -- Closing the dead task frees its stack now, which matters most when it died
-        -- of out-of-memory.
         if co_close then co_close(co) end
+        forget_task(co)
         if handle then core.handle_failed(handle, err, trace_text) else report("task", name, err, trace_text) end
     end
     return ok, err
