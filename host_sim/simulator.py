@@ -74,6 +74,7 @@ local function check()
     if request == "interrupt" and console_tasks and console_tasks[running()] then error("interrupted", 2) end
 end
 sethook(check, "", every)
+registry["luasys.stop_hook"] = function(co) sethook(co, check, "", every) end  -- for sys.setWatchdog(nil)
 coroutine.create = function(fn)
     local co = create(fn)
     sethook(co, check, "", every)

@@ -73,3 +73,15 @@ def test_error_codes_are_the_documented_ones() -> None:
     assert c_codes <= documented, c_codes - documented
     assert py_codes <= documented, py_codes - documented
     assert "lua" in documented
+
+
+def test_the_runtime_registry_keys_are_the_same() -> None:
+    """The registry entries that the C runtime, the Lua runtime and the simulator share
+    (the console's tasks, the stop hook's restorer) go by one name on every side."""
+    header = (REPO / "components/lua_sys/src/luat_runtime.h").read_text()
+    keys = dict(re.findall(r'^#define (LUAT_[A-Z_]+) "(luasys\.[a-z_]+)"', header, re.MULTILINE))
+    assert set(keys) == {"LUAT_CONSOLE_TASKS", "LUAT_STOP_HOOK"}, keys
+    simulator = (REPO / "host_sim/simulator.py").read_text()
+    lua = "".join(path.read_text() for path in (REPO / "components/lua_sys/lua").rglob("*.lua"))
+    for key in keys.values():
+        assert f'"{key}"' in simulator and f'"{key}"' in lua, key

@@ -90,6 +90,13 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
     }
 }
 
+static int restore_stop_hook(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTHREAD);
+    lua_sethook(lua_tothread(L, 1), stop_hook, LUA_MASKCOUNT, STOP_CHECK_EVERY);
+    return 0;
+}
+
 static int panic_handler(lua_State *L)
 {
     ESP_LOGE(TAG, "unprotected Lua error: %s", lua_tostring(L, -1));
@@ -147,6 +154,8 @@ static int runtime_main(lua_State *L)
     const char *script_path = lua_touserdata(L, 1);
     luaL_openlibs(L);
     lua_register(L, "print", locked_print);
+    lua_pushcfunction(L, restore_stop_hook);
+    lua_setfield(L, LUA_REGISTRYINDEX, LUAT_STOP_HOOK);
     luaL_requiref(L, "rtos", luaopen_rtos, 1);
     lua_pop(L, 1);
     luat_embed_install_searcher(L);

@@ -25,6 +25,10 @@ bool luat_runtime_stop_requested(void);
  * registry table LUAT_CONSOLE_TASKS) gets the error "interrupted"; if other
  * code is running, or none, nothing is interrupted. Any task. */
 #define LUAT_CONSOLE_TASKS "luasys.console_tasks"
+/* The registry's function(thread) that puts the runtime's stop/interrupt hook
+ * back on a thread, for sys.setWatchdog(nil), which replaced it (the hook is a
+ * C one, which debug.sethook cannot set). */
+#define LUAT_STOP_HOOK "luasys.stop_hook"
 void luat_runtime_request_interrupt(void);
 void luat_runtime_clear_interrupt(void);
 

@@ -353,6 +353,34 @@ T.case("the watchdog's error gets through pcall, xpcall and coroutine.wrap", fun
     T.eq(pcall, base_pcall, "pcall is itself again")
 end)
 
+-- sys.setWatchdog(nil) used to clear every hook it had replaced, the host's stop and
+-- interrupt hook with them (a busy console line could no longer be interrupted).
+T.case("switching the watchdog off gives each thread back the hook it had", function()
+    local function hook_of(co)
+        local hook, mask, count = debug.gethook(co)
+        return tostring(hook) .. " " .. tostring(mask) .. " " .. tostring(count)
+    end
+    local main = coroutine.running()
+    local main_before, waiter_before, waiter, task_before, task_during, task_after
+    waiter = sys.taskInit(function() sys.wait(20) end)
+    sys.taskInit(function()
+        task_before = hook_of()
+        sys.setWatchdog(100)
+        task_during = hook_of()
+        sys.setWatchdog(nil)
+        task_after = hook_of()
+    end)
+    main_before, waiter_before = hook_of(main), hook_of(waiter)
+    sys.setWatchdog(100)
+    T.ok(hook_of(main) ~= main_before and hook_of(waiter) ~= waiter_before, "the watchdog hooked them")
+    sys.setWatchdog(nil)
+    T.eq(hook_of(main), main_before, "the main thread's hook")
+    T.eq(hook_of(waiter), waiter_before, "a waiting task's hook")
+    sys.run()
+    T.ok(task_during ~= task_before, "the watchdog hooked the task that switched it on")
+    T.eq(task_after, task_before, "the hook of the task that switched it on and off")
+end)
+
 -- Found by attacking the scheduler: a non-fatal error sat out the restart back-off, and
 -- the ticks skipped were counted nowhere.
 T.case("a periodic job goes on at its next tick after a non-fatal error", function()

@@ -66,10 +66,23 @@ end
 local function watched_pcall(fn, ...) return pass_abort_on(base.pcall(fn, ...)) end
 local function watched_xpcall(fn, handler, ...) return pass_abort_on(base.xpcall(fn, handler, ...)) end
 
+-- The threads given the watchdog's hook, which replaced the host's stop/interrupt hook
+-- (the console's; a function in the registry puts it back) or none.
+local watched = setmetatable({}, { __mode = "k" })
+local function watch(co)
+    debug.sethook(co, hook, "", CHECK_EVERY)
+    watched[co] = true
+end
+local function unwatch_all()
+    local restore = debug.getregistry()["luasys.stop_hook"] or debug.sethook
+    for co in pairs(watched) do restore(co) end
+    watched = setmetatable({}, { __mode = "k" })
+end
+
 -- coroutine.create and coroutine.wrap, whose coroutines are hooked like tasks.
 local function watched_create(fn)
     local co = co_create(fn)
-    debug.sethook(co, hook, "", CHECK_EVERY)
+    watch(co)
     return co
 end
 -- As coroutine.wrap: an error goes to the caller (a string with the caller's position),
@@ -100,19 +113,18 @@ function sys.setWatchdog(budget_ms, abort_ms)
     if budget_ms == nil then
         hooks.slice = nil
         hooks.task = nil
+        owner = nil
         install(false)
-        debug.sethook()
-        for co in pairs(core.tasks) do debug.sethook(co) end
+        unwatch_all()
         return
     end
     budget_us = check.ms("sys.setWatchdog", 1, "budget_ms", budget_ms, 1, check.MAX_MS // 1000) * 1000
     abort_us = abort_ms and check.ms("sys.setWatchdog", 2, "abort_ms", abort_ms, budget_ms,
         check.MAX_MS // 1000) * 1000
     owner, aborting = nil, nil
-    local function watch(co) debug.sethook(co, hook, "", CHECK_EVERY) end
     install(true)
     hooks.slice = on_slice
     hooks.task = watch
-    debug.sethook(hook, "", CHECK_EVERY)
+    watch(coroutine.running())
     for co in pairs(core.tasks) do watch(co) end
 end
