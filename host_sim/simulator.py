@@ -68,10 +68,11 @@ local host_request, every = ...
 local create, sethook, running = coroutine.create, debug.sethook, coroutine.running
 local registry = debug.getregistry()
 local function check()
-    local request = host_request()  -- "stop", "interrupt" (taken by this call) or nil
-    if request == "stop" then error("stopped by the host", 2) end
     local console_tasks = registry["luasys.console_tasks"]
-    if request == "interrupt" and console_tasks and console_tasks[running()] then error("interrupted", 2) end
+    -- "stop", "interrupt" (taken only by a console chunk) or nil
+    local request = host_request(console_tasks ~= nil and console_tasks[running()] ~= nil)
+    if request == "stop" then error("stopped by the host", 2) end
+    if request == "interrupt" then error("interrupted", 0) end -- the C hook's text: no position
 end
 sethook(check, "", every)
 registry["luasys.stop_hook"] = function(co) sethook(co, check, "", every) end  -- for sys.setWatchdog(nil)
@@ -184,14 +185,15 @@ class Simulator:
         self.backend.stop()
 
     def interrupt(self) -> None:
-        """The console's Ctrl-C (thread-safe): the console chunk running now, if any,
-        gets the error "interrupted" (the C runtime's stop hook does the same)."""
+        """The console's Ctrl-C (thread-safe): the console chunk running, if any, gets
+        the error "interrupted" (as from the C runtime's stop hook); the next console
+        request forgets an interrupt that found none."""
         self.interrupting = True
 
-    def _host_request(self) -> bytes | None:
+    def _host_request(self, in_console_chunk: bool) -> bytes | None:
         if self.stopping:
             return b"stop"
-        if self.interrupting:
+        if self.interrupting and in_console_chunk:
             self.interrupting = False
             return b"interrupt"
         return None

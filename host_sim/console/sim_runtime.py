@@ -13,6 +13,8 @@ from .safe_mode import SafeMode, banner_line
 from .server import Output
 
 STOP_TIMEOUT_S = 5  # how long a restart waits for the running script to stop
+TOPIC = "SYS_CONSOLE"  # console.lua's console.TOPIC
+TOPIC_INTERRUPT = "interrupt"  # TOPIC's argument for `interrupt`: console.lua's console.INTERRUPT
 
 
 class SimulatedRuntime:
@@ -120,12 +122,17 @@ class SimulatedRuntime:
     # -- the console link ---------------------------------------------------------------
 
     def interrupt(self) -> None:
-        """Ctrl-C: the console chunk running now gets the error "interrupted"."""
-        if self._sim is not None:
-            self._sim.interrupt()
+        """Ctrl-C: the console chunk running gets the error "interrupted"; console.lua
+        cancels those that wait (sys.wait, sys.waitUntil)."""
+        sim = self._sim
+        if sim is None:
+            return
+        sim.interrupt()
+        if self._thread.is_alive() and not sim.post(TOPIC, TOPIC_INTERRUPT):
+            raise p.ProtocolError("busy", "the message queue is full")
 
     def submit(self, tag: str | None, source: bytes) -> None:
-        """Hands a request to the Lua loop: waits for the slot, posts SYS_CONSOLE."""
+        """Hands a request to the Lua loop: waits for the slot, posts TOPIC."""
         sim = self._sim
         if sim is not None:
             sim.interrupting = False  # an interrupt is for the chunk running before this one
@@ -135,7 +142,7 @@ class SimulatedRuntime:
             if not self._slot.wait_for(lambda: self._pending is None, p.READY_TIMEOUT_S):
                 raise p.ProtocolError("busy", "the Lua loop has not taken the previous request", tag or p.NO_TAG)
             self._pending = (tag, source)
-        if not sim.post("SYS_CONSOLE"):
+        if not sim.post(TOPIC):
             with self._slot:
                 self._pending = None
                 self._slot.notify_all()

@@ -85,3 +85,11 @@ def test_the_runtime_registry_keys_are_the_same() -> None:
     lua = "".join(path.read_text() for path in (REPO / "components/lua_sys/lua").rglob("*.lua"))
     for key in keys.values():
         assert f'"{key}"' in simulator and f'"{key}"' in lua, key
+
+
+def test_the_console_topic_and_its_interrupt_argument_are_the_same() -> None:
+    lua = (REPO / "components/lua_sys/lua/console.lua").read_text()
+    assert c_define("TOPIC") == f'"{sim_runtime.TOPIC}"'
+    assert c_define("TOPIC_INTERRUPT") == f'"{sim_runtime.TOPIC_INTERRUPT}"'
+    assert f'console.TOPIC = "{sim_runtime.TOPIC}"' in lua
+    assert f'console.INTERRUPT = "{sim_runtime.TOPIC_INTERRUPT}"' in lua

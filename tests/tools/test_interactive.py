@@ -73,6 +73,7 @@ def test_the_repl(device, tmp_path: Path):
     repl.expect_exact("spinning")  # printed by the device (the typed line says 'spin' .. 'ning')
     repl.sendcontrol("c")
     repl.expect_exact("^C")
+    repl.expect("error: .*interrupted")
     repl.expect_exact("> ")
     repl.sendline("y + 1")  # the same running program answers: no restart, y is still there
     repl.expect_exact("2\r\n")
@@ -83,6 +84,37 @@ def test_the_repl(device, tmp_path: Path):
     assert repl.exitstatus == 0
     assert "x + 1" in (tmp_path / "history").read_text()
     assert main(["eval", "6 * 7", "--port", port]) == 0
+
+
+def test_ctrl_c_ends_a_chunk_that_waits(device, tmp_path: Path):
+    """A chunk parked in sys.wait or sys.waitUntil runs no Lua the count hook could stop:
+    the interrupt cancels it instead. The tasks it started and the rest go on."""
+    port, _fs = device
+    repl = spawn(tmp_path, "repl", "--port", port)
+    repl.expect_exact("> ")
+    repl.sendline("ticks = 0 sys.taskInit(function() while true do sys.wait(10) ticks = ticks + 1 end end)")
+    repl.expect_exact("> ")
+    repl.sendline("print('wait' .. 'ing') sys.wait(600000) print('never')")
+    repl.expect_exact("waiting")
+    repl.sendcontrol("c")
+    repl.expect_exact("^C")
+    repl.expect("error: .*interrupted")
+    repl.expect_exact("> ")
+    repl.sendline("print('until' .. ' parked') sys.waitUntil('WAKE') print('wo' .. 'ke')")
+    repl.expect_exact("until parked")
+    repl.sendcontrol("c")
+    repl.expect("error: .*interrupted")
+    repl.expect_exact("> ")
+    # The cancelled chunk is gone: waking its topic prints nothing; the task started
+    # before the interrupts still counts.
+    repl.sendline("sys.publish('WAKE') local before = ticks sys.wait(100) print('after', ticks > before)")
+    repl.expect_exact("after\ttrue")
+    repl.expect_exact("> ")
+    assert "woke" not in repl.before
+    repl.sendeof()
+    repl.expect(pexpect.EOF)
+    repl.close()
+    assert repl.exitstatus == 0
 
 
 def test_watch_pushes_on_save_and_restarts(device, tmp_path: Path):

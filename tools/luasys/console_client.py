@@ -30,6 +30,11 @@ class ConsoleClient:
         self.on_output = on_output
         self.timeout_s = timeout_s
         self._buffer = bytearray()
+        # Requests sent whose replies are still to be asked for (an eval's second half),
+        # and those replies when they came while another reply was awaited (an eval's
+        # "interrupted" may come before the interrupt's own OK).
+        self._awaited: set[str] = set()
+        self._early: dict[str, tuple[p.Frame, bytes]] = {}
         # A random prefix keeps this client's tags apart from an earlier client's.
         self._tags = (f"{secrets.randbelow(0x10000):04x}{n:x}"[-8:] for n in count())
 
@@ -146,6 +151,7 @@ class ConsoleClient:
         tag, data = next(self._tags), source.encode()
         self._request(tag, "eval", len(data), f"{p.crc32(data):08x}")
         self._expect(tag, p.READY)
+        self._awaited.add(tag)
         self._transport.write(data)
         return tag
 
@@ -189,7 +195,10 @@ class ConsoleClient:
 
     def _reply(self, tag: str, deadline: float, progress: Progress | None = None) -> tuple[p.Frame, bytes]:
         """The next reply to `tag` (and its payload); other lines are program output,
-        and replies to other tags are stale (from an abandoned request) and skipped."""
+        replies to other awaited tags are kept for later, and replies to any other tags
+        are stale (from an abandoned request) and skipped."""
+        if tag in self._early:
+            return self._early.pop(tag)
         while True:
             line = self._line(deadline)
             if not line.startswith(p.MARKER):
@@ -202,7 +211,11 @@ class ConsoleClient:
                 continue
             payload = self._payload(frame, deadline, progress) if frame.word == p.DATA else b""
             if frame.tag == tag:
+                self._awaited.discard(tag)
                 return frame, payload
+            if frame.tag in self._awaited and frame.word != p.READY:
+                self._awaited.discard(frame.tag)
+                self._early[frame.tag] = (frame, payload)
 
     def _payload(self, frame: p.Frame, deadline: float, progress: Progress | None) -> bytes:
         size, crc = int(frame.args[0]), int(frame.args[1], 16)

@@ -2,9 +2,10 @@
 (or `=expr`) prints its values, an incomplete chunk continues on the next line (`>>`),
 lines have history (readline; in ~/.luasys_history, or LUASYS_HISTORY). Each chunk runs
 as a task inside the event loop (the console's `eval`); what the device prints meanwhile
-shows as it comes. Ctrl-C interrupts the chunk running on the device (the console's
-`interrupt`: it ends with the error "interrupted"; the rest of the program goes on) and
-gives the prompt back; Ctrl-D leaves."""
+shows as it comes. Ctrl-C interrupts the chunk on the device, whether it runs or waits
+(sys.wait, sys.waitUntil): the console's `interrupt` ends it with the error
+"interrupted"; the tasks it started and the rest of the program go on. Then the prompt
+comes back; Ctrl-D leaves."""
 
 from __future__ import annotations
 
@@ -80,6 +81,36 @@ def read_chunk(complete) -> str:
     return chunk
 
 
+def show_result(client: ConsoleClient, tag: str) -> None:
+    """The values of the chunk sent as `tag`, or its error."""
+    try:
+        values = client.eval_result(tag)
+    except ConsoleError as error:
+        print(f"error: {error.message}", flush=True)
+        return
+    if values:
+        print(values, flush=True)
+
+
+def interrupt(client: ConsoleClient, tag: str | None) -> None:
+    """Ctrl-C while the chunk sent as `tag` runs: the device ends it, running or waiting
+    (its reply: "error: interrupted"). A second Ctrl-C stops waiting for that reply."""
+    try:
+        client.interrupt()
+    except ConsoleError as error:
+        print(f"error: {error.message}", flush=True)
+        return
+    if tag is None:
+        return
+    try:
+        show_result(client, tag)
+    except TimeoutError:
+        print(f"error: the chunk did not end within {client.timeout_s:g} s of the interrupt (it runs on; "
+              "luasys restart stops it)", flush=True)
+    except KeyboardInterrupt:
+        print("^C (no longer waiting for the chunk's reply)", file=sys.stderr, flush=True)
+
+
 def _history() -> Path:
     return Path(os.environ.get("LUASYS_HISTORY", Path.home() / ".luasys_history"))
 
@@ -108,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
                 continue
             if not chunk.strip():
                 continue
+            tag = None
             try:
                 # A Ctrl-C in the middle of the request would leave the device reading the
                 # rest of it as source: it waits (blocked) until the request is out.
@@ -116,14 +148,12 @@ def run(args: argparse.Namespace) -> int:
                     tag = client.eval_send(chunk)
                 finally:
                     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-                values = client.eval_result(tag)
-                if values:
-                    print(values, flush=True)
+                show_result(client, tag)
             except ConsoleError as error:
                 print(f"error: {error.message}", flush=True)
             except KeyboardInterrupt:
                 print("^C", file=sys.stderr, flush=True)
-                client.interrupt()  # the chunk's own reply (ERR lua interrupted) is left behind
+                interrupt(client, tag)
 
     try:
         return connection.run_command(args, body, show_output=True)

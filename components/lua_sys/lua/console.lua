@@ -3,7 +3,8 @@
 -- side and posts a short SYS_CONSOLE message; this module fetches the text with
 -- rtos.console_read() and runs it as a task inside the running loop, like the lua
 -- REPL: an expression's values are printed, a statement is run. A tool's request
--- (a tag) is answered with rtos.console_reply instead of being printed.
+-- (a tag) is answered with rtos.console_reply instead of being printed. The console's
+-- `interrupt` (Ctrl-C) posts the same topic with the argument "interrupt".
 
 local sys = require "sys"
 
@@ -11,6 +12,8 @@ local console = {}
 
 --- Topic of the console's "a request is waiting" message.
 console.TOPIC = "SYS_CONSOLE"
+--- The argument of that topic's message that means "interrupt the console's chunks".
+console.INTERRUPT = "interrupt"
 
 local pack, concat = table.pack, table.concat
 
@@ -37,18 +40,22 @@ local function answer(tag, ok, text)
     end
 end
 
--- The tasks running console chunks, which the console's `interrupt` (Ctrl-C) may
--- stop: the runtime's count hook looks them up here (weak keys: gone with the task).
+-- The tasks running console chunks (task -> its request's tag, or true for a REPL
+-- line), which the console's `interrupt` (Ctrl-C) ends: one that runs is stopped by the
+-- runtime's count hook, which looks it up here; one that waits (sys.wait, waitUntil) is
+-- cancelled by interrupt_waiting. Weak keys: gone with the task.
 local registry = debug.getregistry()
 local CONSOLE_TASKS = "luasys.console_tasks"
 registry[CONSOLE_TASKS] = registry[CONSOLE_TASKS] or setmetatable({}, { __mode = "k" })
 local console_tasks = registry[CONSOLE_TASKS]
 
+local INTERRUPTED = "interrupted" -- the count hook's error text too
+
 local function serve(tag, source)
     local chunk, err = compile(source)
     if not chunk then return answer(tag, false, err) end
     sys.taskInit(function()
-        console_tasks[coroutine.running()] = true
+        console_tasks[coroutine.running()] = tag or true
         local results = pack(pcall(chunk))
         if results[1] then
             answer(tag, true, shown(results, 2))
@@ -58,7 +65,21 @@ local function serve(tag, source)
     end)
 end
 
-sys.subscribe(console.TOPIC, function()
+-- Cancels the console chunks that wait, each answered "interrupted"; the tasks they
+-- started, and the rest of the program, go on.
+local function interrupt_waiting()
+    local waiting = {}
+    for co, tag in pairs(console_tasks) do
+        if coroutine.status(co) == "suspended" then waiting[co] = tag end
+    end
+    for co, tag in pairs(waiting) do
+        console_tasks[co] = nil
+        if sys.taskCancel(co) then answer(tag ~= true and tag or nil, false, INTERRUPTED) end
+    end
+end
+
+sys.subscribe(console.TOPIC, function(what)
+    if what == console.INTERRUPT then return interrupt_waiting() end
     local tag, source = rtos.console_read()
     if source then serve(tag, source) end
 end)

@@ -38,6 +38,7 @@
 #define FULL_PATH_MAX LUA_SYS_CONSOLE_FULL_PATH_MAX
 #define PART_SUFFIX ".part"
 #define TOPIC "SYS_CONSOLE"
+#define TOPIC_INTERRUPT "interrupt" /* TOPIC's argument for `interrupt` (console.INTERRUPT) */
 #define SAFE_MODE_FILE ".safe_mode" /* the app's boot counter on hosts: not listed */
 #define STOP_RETRY_MS 10 /* how often a stop is asked again while a run is starting */
 #define RESET_DRAIN_MS 50 /* lets `reset`'s reply leave the UART before the reset */
@@ -763,11 +764,17 @@ static void do_reset(const char *tag, char **args)
     esp_restart();
 }
 
-/* Ctrl-C: the console chunk running now gets the error "interrupted". */
+/* Ctrl-C: the console chunk running gets the error "interrupted" (the count
+ * hook); the message tells console.lua to cancel those that wait. */
 static void do_interrupt(const char *tag, char **args)
 {
     (void)args;
     luat_runtime_request_interrupt();
+    const lua_sys_arg_t what = LUA_SYS_STR(TOPIC_INTERRUPT);
+    if (runtime_running() && lua_sys_post(TOPIC, &what, 1) != ESP_OK) {
+        reply(tag, "ERR busy the message queue is full");
+        return;
+    }
     reply(tag, "OK");
 }
 

@@ -63,8 +63,9 @@ static int traceback_handler(lua_State *L)
  * watches with its own, which aborts busy tasks by itself. */
 #define STOP_CHECK_EVERY 10000 /* VM instructions */
 
-/* The first firing after an interrupt request takes it: an error if a
- * console chunk is what runs, nothing otherwise. */
+/* An interrupt request is taken by the first firing in a console chunk (other
+ * code running meanwhile leaves it for the chunk); the next console request
+ * clears one that found no chunk running. */
 static bool console_task_running(lua_State *L)
 {
     lua_getfield(L, LUA_REGISTRYINDEX, LUAT_CONSOLE_TASKS);
@@ -85,7 +86,8 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
     if (atomic_load(&s_rt.stop_requested)) {
         luaL_error(L, "stopped by the host");
     }
-    if (atomic_exchange(&s_rt.interrupt_requested, false) && console_task_running(L)) {
+    if (atomic_load(&s_rt.interrupt_requested) && console_task_running(L) &&
+        atomic_exchange(&s_rt.interrupt_requested, false)) {
         luaL_error(L, "interrupted");
     }
 }

@@ -21,9 +21,10 @@ void luat_runtime_clear_stop(void);
 void luat_runtime_request_stop(void);
 bool luat_runtime_stop_requested(void);
 
-/* The console's Ctrl-C: the console chunk running now (a task marked in the
- * registry table LUAT_CONSOLE_TASKS) gets the error "interrupted"; if other
- * code is running, or none, nothing is interrupted. Any task. */
+/* The console's Ctrl-C: the console chunk running (a task marked in the
+ * registry table LUAT_CONSOLE_TASKS) gets the error "interrupted" at the hook's
+ * next firing in it; other code is never interrupted. Chunks that wait are
+ * console.lua's to cancel. Any task. */
 #define LUAT_CONSOLE_TASKS "luasys.console_tasks"
 /* The registry's function(thread) that puts the runtime's stop/interrupt hook
  * back on a thread, for sys.setWatchdog(nil), which replaced it (the hook is a
