@@ -109,6 +109,54 @@ local function parked_bytes(count)
     return bare_bytes, task_bytes, bare
 end
 
+-- (e) The toolkit, per operation: a ringbuf put and get; a pull from the middle and a
+-- put (lazy deletion and compaction); a playlist step's emission (its timer, the step's
+-- publish and playlist.emitted); an input through a double-tap and a sequence detector.
+local ringbuf, playlist, gesture = require "ringbuf", require "playlist", require "gesture"
+
+local function ringbuf_put_get(count)
+    local rb = ringbuf.new(64)
+    local t0 = clock()
+    for _ = 1, count do
+        rb:put(1, "x")
+        rb:get()
+    end
+    return (clock() - t0) / count
+end
+
+local function ringbuf_pull_put(count)
+    local rb = ringbuf.new(256)
+    for id = 1, 8 do rb:put(id, "x") end
+    local t0 = clock()
+    for i = 1, count do
+        local id = i % 8 + 1
+        rb:pull(id)
+        rb:put(id, "x")
+    end
+    return (clock() - t0) / count
+end
+
+local function playlist_emissions(count)
+    local handle = playlist.register { name = "bench", steps = {
+        { event = "BENCH_STEP", ["repeat"] = count - 1, interval = 1 } } }
+    playlist.start(handle)
+    local t0 = clock()
+    sys.run()
+    local per_emission = (clock() - t0) / count
+    playlist.remove(handle)
+    return per_emission
+end
+
+local function gesture_inputs(count, detector, opts)
+    local handle = detector(opts)
+    local t0 = clock()
+    for i = 1, count do sys.publish("BENCH_INPUT", { producer = i % 4, value = i % 3 }) end
+    sys.run()
+    local per_input = (clock() - t0) / count
+    gesture.remove(handle)
+    return per_input
+end
+
 report("floor_s_per_resume_yield", best(floor_seconds_per_pair, 1000000))
 report("wait_s", best(waits, 1000, 100))
 sys.setWatchdog(1000, 4000)
@@ -120,3 +168,10 @@ report("waituntil_round_trip_s", best(round_trips, 50000))
 local bare_bytes, task_bytes = parked_bytes(10000)
 report("bare_coroutine_bytes", bare_bytes)
 report("parked_task_bytes", task_bytes)
+report("ringbuf_put_get_s", best(ringbuf_put_get, 200000))
+report("ringbuf_pull_put_s", best(ringbuf_pull_put, 100000))
+report("playlist_emission_s", best(playlist_emissions, 20000))
+report("gesture_double_tap_input_s", best(gesture_inputs, 50000, gesture.double_tap,
+    { input = "BENCH_INPUT", output = "BENCH_GESTURE", window = 100 }))
+report("gesture_sequence_input_s", best(gesture_inputs, 50000, gesture.sequence,
+    { input = "BENCH_INPUT", output = "BENCH_GESTURE", steps = { 0, 1, 2 } }))

@@ -44,6 +44,15 @@ def table(lua_version: str, m: dict[str, float]) -> str:
     bare, task = m["bare_coroutine_bytes"], m["parked_task_bytes"]
     lines.append(f"{'(d) heap bytes, bare parked coroutine':48} {bare:9.0f}B {1.0:8.2f}")
     lines.append(f"{'(d) heap bytes, parked sys task':48} {task:9.0f}B {task / bare:8.2f}  <= 1.15x")
+    toolkit = [
+        ("(e) ringbuf put + get", "ringbuf_put_get_s"),
+        ("(e) ringbuf pull from the middle + put", "ringbuf_pull_put_s"),
+        ("(e) playlist step emission", "playlist_emission_s"),
+        ("(e) gesture input, double tap detector", "gesture_double_tap_input_s"),
+        ("(e) gesture input, sequence detector", "gesture_sequence_input_s"),
+    ]
+    for name, key in toolkit:
+        lines.append(f"{name:48} {m[key] * 1e6:8.3f}us {m[key] / floor:8.1f}")
     return "\n".join(lines)
 
 
