@@ -11,6 +11,9 @@
 -- `get`, are reclaimed in one pass when they outnumber the live messages, which
 -- keeps `put` and `get` O(1) amortised and the arrays at most about twice the
 -- number of live messages.
+--
+-- The rarer methods (pull, list, clear, wait) and the message of an oversized put are
+-- in ringbuf/more.lua, loaded the first time one of them is looked up.
 
 local check = require "sys.check"
 
@@ -21,7 +24,7 @@ local DATA_MAX = 65535
 
 local NEW_OPTIONS = { overwrite = true }
 
-local ringbuf = { OVERHEAD = OVERHEAD }
+local ringbuf = { OVERHEAD = OVERHEAD, ID_MAX = ID_MAX, DATA_MAX = DATA_MAX }
 
 ---@class ringbuf.Ring
 ---@field private _capacity integer   bytes
@@ -60,25 +63,9 @@ function ringbuf.new(capacity, opts)
     }, Ring)
 end
 
--- Moves the live messages down to 1..live, dropping every cleared slot.
-local function compact(rb)
-    local ids, data = rb._ids, rb._data
-    local to = 0
-    for from = rb._head, rb._tail do
-        local id = ids[from]
-        if id then
-            to = to + 1
-            if to ~= from then
-                ids[to], data[to] = id, data[from]
-                ids[from], data[from] = nil, nil
-            end
-        end
-    end
-    rb._head, rb._tail = 1, to
-end
-
--- Clears slot i, keeps head on a live message, and compacts when the cleared
--- slots (everything in 1..tail that is not live) outnumber the live ones.
+-- Clears slot i, keeps head on a live message, and, when the cleared slots
+-- (everything in 1..tail that is not live) outnumber the live ones, moves the live
+-- messages down to 1..live.
 local function remove_at(rb, i)
     local ids, data = rb._ids, rb._data
     rb._used = rb._used - #data[i] - OVERHEAD
@@ -97,8 +84,22 @@ local function remove_at(rb, i)
         while not ids[tail] do tail = tail - 1 end
         rb._tail = tail
     end
-    if rb._tail > 2 * rb._live then compact(rb) end
+    if rb._tail > 2 * rb._live then
+        local to = 0
+        for from = rb._head, rb._tail do
+            local id = ids[from]
+            if id then
+                to = to + 1
+                if to ~= from then
+                    ids[to], data[to] = id, data[from]
+                    ids[from], data[from] = nil, nil
+                end
+            end
+        end
+        rb._head, rb._tail = 1, to
+    end
 end
+Ring._remove_at = remove_at
 
 --- Appends a message. A full buffer refuses it, or, when created with
 --- `overwrite`, evicts as many of the oldest messages as it takes.
@@ -110,10 +111,7 @@ function Ring:put(id, data)
     id = check.integer("ringbuf.put", 1, "id", id, 1, ID_MAX, 2)
     check.type("ringbuf.put", 2, "data", data, "string", nil, 2)
     local cost = #data + OVERHEAD
-    if cost > self._capacity or #data > DATA_MAX then
-        check.fail("ringbuf.put", 2, "data", string.format("be at most %d bytes",
-            math.min(self._capacity - OVERHEAD, DATA_MAX)), data, 3, #data .. " bytes")
-    end
+    if cost > self._capacity or #data > DATA_MAX then self:_too_long(data) end
     local evicted = 0
     if self._used + cost > self._capacity then
         if not self._overwrite then return false, "full" end
@@ -154,32 +152,6 @@ function Ring:peek()
     return self._ids[self._head], self._data[self._head]
 end
 
---- Takes the oldest message with this id, leaving the others in place. O(n).
----@param id integer 1..65535
----@return string|nil data nil when no message has this id
-function Ring:pull(id)
-    id = check.integer("ringbuf.pull", 1, "id", id, 1, ID_MAX, 2)
-    local ids = self._ids
-    for i = self._head, self._tail do
-        if ids[i] == id then
-            local data = self._data[i]
-            remove_at(self, i)
-            return data
-        end
-    end
-    return nil
-end
-
---- The ids of the messages, oldest first.
----@return integer[]
-function Ring:list()
-    local out, ids = {}, self._ids
-    for i = self._head, self._tail do
-        if ids[i] then out[#out + 1] = ids[i] end
-    end
-    return out
-end
-
 --- Number of messages held.
 ---@return integer
 function Ring:len() return self._live end
@@ -192,36 +164,12 @@ function Ring:bytes_used() return self._used end
 ---@return integer
 function Ring:capacity() return self._capacity end
 
---- Drops every message and releases the arrays that held them.
-function Ring:clear()
-    self._ids, self._data = {}, {}
-    self._head, self._tail, self._live, self._used = 1, 0, 0, 0
-end
-
---- Takes the oldest message, waiting for one if the buffer is empty. Only from a
---- task. Several tasks may wait on one buffer; each message goes to one of them.
----@param timeout? integer ms >= 0; nil waits with no limit
----@return integer|nil id nil on timeout
----@return string|nil data
-function Ring:wait(timeout)
-    if timeout ~= nil then check.integer("ringbuf.wait", 1, "timeout", timeout, 0, nil, 2) end
-    if self._live > 0 then return self:get() end
-    local sys, millis = require "sys", rtos.millis
-    self._topic = self._topic or ("ringbuf#" .. self._serial)
-    local deadline = timeout and sys.ticksAdd(millis(), timeout)
-    repeat
-        local left = deadline and sys.ticksDiff(deadline, millis())
-        if left and left <= 0 then return nil end
-        self._waiters = self._waiters + 1
-        -- pcall: if waitUntil raises (say, called outside a task), the count
-        -- must not stay raised. (A task cancelled while it waits does leave it
-        -- raised; the cost is a wake-up message nobody hears, now and then.)
-        local ok, err = pcall(sys.waitUntil, self._topic, left)
-        self._waiters = self._waiters - 1
-        if not ok then error(err, 0) end
-        -- Another waiter may have taken the message first: then wait again.
-    until self._live > 0
-    return self:get()
-end
+setmetatable(Ring, {
+    __index = function(_, name)
+        local fn = require("ringbuf.more")[name]
+        Ring[name] = fn
+        return fn
+    end,
+})
 
 return ringbuf

@@ -211,4 +211,10 @@ T.case("gesture rejects bad options", function()
         gesture.sequence, { input = "i", output = "o", steps = {} })
     T.raises("gesture.sequence: argument #1 'opts.timeout' must be an integer >= 1 (got -1)",
         gesture.sequence, { input = "i", output = "o", steps = { 1 }, timeout = -1 })
+    -- Errors blame the line that called the detector, the shared options and a kind's own
+    -- (checked in gesture/<kind>.lua) alike.
+    local line = debug.getinfo(1, "l").currentline; local _, shared = pcall(function() gesture.simultaneous {} end)
+    local _, own = pcall(function() gesture.simultaneous { input = "i", output = "o", window = 0, count = 2 } end)
+    T.ok(shared:find(":" .. line .. ":", 1, true), "blames the caller: " .. shared)
+    T.ok(own:find(":" .. line + 1 .. ":", 1, true), "blames the caller: " .. own)
 end)

@@ -1,0 +1,74 @@
+-- The rarer methods of ringbuf's rings (pull, list, clear, wait) and the error of an
+-- oversized put: ringbuf.lua looks them up here the first time a ring needs one.
+
+local ringbuf = require "ringbuf"
+local check = require "sys.check"
+
+---@class ringbuf.Ring
+local Ring = {}
+
+-- Raises put's error for `data` that could never fit.
+function Ring:_too_long(data)
+    check.fail("ringbuf.put", 2, "data", string.format("be at most %d bytes",
+        math.min(self._capacity - ringbuf.OVERHEAD, ringbuf.DATA_MAX)), data, 4, #data .. " bytes")
+end
+
+--- Takes the oldest message with this id, leaving the others in place. O(n).
+---@param id integer 1..65535
+---@return string|nil data nil when no message has this id
+function Ring:pull(id)
+    id = check.integer("ringbuf.pull", 1, "id", id, 1, ringbuf.ID_MAX, 2)
+    local ids = self._ids
+    for i = self._head, self._tail do
+        if ids[i] == id then
+            local data = self._data[i]
+            self:_remove_at(i)
+            return data
+        end
+    end
+    return nil
+end
+
+--- The ids of the messages, oldest first.
+---@return integer[]
+function Ring:list()
+    local out, ids = {}, self._ids
+    for i = self._head, self._tail do
+        if ids[i] then out[#out + 1] = ids[i] end
+    end
+    return out
+end
+
+--- Drops every message and releases the arrays that held them.
+function Ring:clear()
+    self._ids, self._data = {}, {}
+    self._head, self._tail, self._live, self._used = 1, 0, 0, 0
+end
+
+--- Takes the oldest message, waiting for one if the buffer is empty. Only from a
+--- task. Several tasks may wait on one buffer; each message goes to one of them.
+---@param timeout? integer ms >= 0; nil waits with no limit
+---@return integer|nil id nil on timeout
+---@return string|nil data
+function Ring:wait(timeout)
+    if timeout ~= nil then check.integer("ringbuf.wait", 1, "timeout", timeout, 0, nil, 2) end
+    if self._live > 0 then return self:get() end
+    local sys, millis = require "sys", rtos.millis
+    self._topic = self._topic or ("ringbuf#" .. self._serial)
+    local deadline = timeout and sys.ticksAdd(millis(), timeout)
+    repeat
+        local left = deadline and sys.ticksDiff(deadline, millis())
+        if left and left <= 0 then return nil end
+        self._waiters = self._waiters + 1
+        -- pcall: if waitUntil raises (say, called outside a task), the count
+        -- must not stay raised. (A task cancelled while it waits does leave it
+        -- raised; the cost is a wake-up message nobody hears, now and then.)
+        local ok, err = pcall(sys.waitUntil, self._topic, left)
+        self._waiters = self._waiters - 1
+        if not ok then error(err, 0) end
+        -- Another waiter may have taken the message first: then wait again.
+    until self._live > 0
+    return self:get()
+end
+
+return Ring
