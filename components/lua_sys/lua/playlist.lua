@@ -16,6 +16,10 @@
 --   playlist.stopped  {run, handle, name, reason, context, interrupt?}
 -- then the definition's completion_event {run, handle, name, context} when the run
 -- completed. Reasons: "completed", "cancelled", "interrupted".
+--
+-- This file holds what registering and playing need. update, remove, list and join
+-- are in playlist/more.lua, loaded the first time one of them is looked up; it is
+-- handed `core`, this file's state, which scripts never see.
 
 local sys = require "sys"
 local check = require "sys.check"
@@ -46,25 +50,28 @@ local STEP_FIELDS = { event = true, payload = true, producer = true, offset = tr
     ["repeat"] = true, interval = true }
 
 local defs = {}      -- [handle] = normalised definition
-local triggers = {}  -- [handle] = trigger subscriber, kept across updates
 local runs = {}      -- [run id] = run
 local watchers = {}  -- [interrupt topic] = { fn = subscriber, count = runs watching }
 local last_handle, last_run = 0, 0
+
+local core = { defs = defs, runs = runs }
 
 ------------------------------------------------------------------------------------
 -- Definitions
 ------------------------------------------------------------------------------------
 
-local function normalise_step(level, fname, where, step)
-    check.type(fname, 1, where, step, "table", nil, level + 1)
-    check.fields(fname, 1, where, step, STEP_FIELDS, level + 1)
-    local event = check.type(fname, 1, where .. ".event", step.event, "string", nil, level + 1)
-    check.type(fname, 1, where .. ".payload", step.payload, "table", true, level + 1)
-    local offset = check.integer(fname, 1, where .. ".offset", step.offset or 0, 0, nil, level + 1)
-    local rep = check.integer(fname, 1, where .. ".repeat", step["repeat"] or 0, 0, nil, level + 1)
+-- Validation runs two calls below the public function (register or update): checks
+-- blame at level 4 from normalise_step, 3 from normalise (sys/check.lua).
+local function normalise_step(fname, where, step)
+    check.type(fname, 1, where, step, "table", nil, 4)
+    check.fields(fname, 1, where, step, STEP_FIELDS, 4)
+    local event = check.type(fname, 1, where .. ".event", step.event, "string", nil, 4)
+    check.type(fname, 1, where .. ".payload", step.payload, "table", true, 4)
+    local offset = check.integer(fname, 1, where .. ".offset", step.offset or 0, 0, nil, 4)
+    local rep = check.integer(fname, 1, where .. ".repeat", step["repeat"] or 0, 0, nil, 4)
     local interval = step.interval
     if interval ~= nil or rep > 0 then
-        interval = check.integer(fname, 1, where .. ".interval", interval, 1, nil, level + 1)
+        interval = check.integer(fname, 1, where .. ".interval", interval, 1, nil, 4)
     end
     -- The published table is built once here and shared by every emission, so a
     -- playing step makes no garbage of its own.
@@ -79,20 +86,20 @@ end
 
 -- Returns a private, validated copy of `def`: the caller may change or reuse its
 -- table afterwards without touching runs in progress.
-local function normalise(level, fname, def)
-    check.type(fname, 1, "def", def, "table", nil, level + 1)
-    check.fields(fname, 1, "def", def, DEF_FIELDS, level + 1)
-    local name = check.type(fname, 1, "def.name", def.name, "string", nil, level + 1)
-    local trigger = check.type(fname, 1, "def.trigger", def.trigger, "string", true, level + 1)
-    check.type(fname, 1, "def.completion_event", def.completion_event, "string", true, level + 1)
-    check.type(fname, 1, "def.meta", def.meta, "table", true, level + 1)
-    check.type(fname, 1, "def.steps", def.steps, "table", nil, level + 1)
+function core.normalise(fname, def)
+    check.type(fname, 1, "def", def, "table", nil, 3)
+    check.fields(fname, 1, "def", def, DEF_FIELDS, 3)
+    local name = check.type(fname, 1, "def.name", def.name, "string", nil, 3)
+    local trigger = check.type(fname, 1, "def.trigger", def.trigger, "string", true, 3)
+    check.type(fname, 1, "def.completion_event", def.completion_event, "string", true, 3)
+    check.type(fname, 1, "def.meta", def.meta, "table", true, 3)
+    check.type(fname, 1, "def.steps", def.steps, "table", nil, 3)
     if #def.steps == 0 then
-        check.fail(fname, 1, "def.steps", "be a non-empty list of steps", def.steps, level + 2, "an empty table")
+        check.fail(fname, 1, "def.steps", "be a non-empty list of steps", def.steps, 4, "an empty table")
     end
     local steps = {}
     for i, step in ipairs(def.steps) do
-        steps[i] = normalise_step(level + 1, fname, "def.steps[" .. i .. "]", step)
+        steps[i] = normalise_step(fname, "def.steps[" .. i .. "]", step)
     end
     -- Sorted by offset with an insertion sort, which (unlike table.sort) is stable:
     -- steps due at the same time are emitted in the order they were listed.
@@ -104,19 +111,20 @@ local function normalise(level, fname, def)
         steps[j + 1] = s
     end
     local interrupts, interrupt_set = {}, {}
-    check.type(fname, 1, "def.interrupts", def.interrupts, "table", true, level + 1)
+    check.type(fname, 1, "def.interrupts", def.interrupts, "table", true, 3)
     for i, topic in ipairs(def.interrupts or interrupts) do
         local where = "def.interrupts[" .. i .. "]"
-        check.type(fname, 1, where, topic, "string", nil, level + 1)
+        check.type(fname, 1, where, topic, "string", nil, 3)
         -- A run would stop on the very event that started it.
-        if topic == trigger then check.fail(fname, 1, where, "not be the trigger", topic, level + 2) end
+        if topic == trigger then check.fail(fname, 1, where, "not be the trigger", topic, 4) end
         interrupts[i], interrupt_set[topic] = topic, true
     end
     return { name = name, steps = steps, trigger = trigger, interrupts = interrupts,
         interrupt_set = interrupt_set, completion_event = def.completion_event, meta = def.meta }
 end
 
-local function registered(fname, handle)
+--- The definition registered under `handle`, or the argument error of `fname`.
+function core.registered(fname, handle)
     local def = defs[handle]
     if not def then check.fail(fname, 1, "handle", "be a registered playlist handle", handle, 4) end
     return def
@@ -127,67 +135,18 @@ end
 ---@param def playlist.Definition
 ---@return integer handle stable for the life of the playlist, updates included
 function playlist.register(def)
-    local norm = normalise(2, "playlist.register", def)
+    local norm = core.normalise("playlist.register", def)
     last_handle = last_handle + 1
     local handle = last_handle
-    -- Stored before subscribing, so a trigger can never find the playlist missing.
-    defs[handle] = norm
-    triggers[handle] = function(payload)
+    -- The trigger's subscriber is kept across updates (update moves it to the new
+    -- definition), so it can always be unsubscribed. Stored before subscribing, so a
+    -- trigger can never find the playlist missing.
+    norm.on_trigger = function(payload)
         playlist.start(handle, { event = defs[handle].trigger, payload = payload })
     end
-    if norm.trigger then sys.subscribe(norm.trigger, triggers[handle]) end
-    return handle
-end
-
---- Replaces a definition, keeping its handle. Runs in progress finish with the
---- definition they started with.
----@param handle integer
----@param def playlist.Definition
-function playlist.update(handle, def)
-    local old = registered("playlist.update", handle)
-    local norm = normalise(2, "playlist.update", def)
-    if old.trigger then sys.unsubscribe(old.trigger, triggers[handle]) end
     defs[handle] = norm
-    if norm.trigger then sys.subscribe(norm.trigger, triggers[handle]) end
-end
-
--- The ids of the runs for which `wanted(run)` holds, in the order they started, so
--- that runs stopped together publish playlist.stopped in a deterministic order.
-local function run_ids(wanted)
-    local ids = {}
-    for id, run in pairs(runs) do
-        if wanted(run) then ids[#ids + 1] = id end
-    end
-    table.sort(ids)
-    return ids
-end
-
---- Removes a definition; its runs in progress stop as "cancelled".
----@param handle integer
----@return boolean removed false if the handle was not registered
-function playlist.remove(handle)
-    local def = defs[handle]
-    if not def then return false end
-    for _, id in ipairs(run_ids(function(run) return run.handle == handle end)) do
-        playlist.stop(id)
-    end
-    if def.trigger then sys.unsubscribe(def.trigger, triggers[handle]) end
-    defs[handle], triggers[handle] = nil, nil
-    return true
-end
-
---- The registered playlists, by handle.
----@return {handle: integer, name: string, trigger: string|nil, runs: integer}[]
-function playlist.list()
-    local playing = {}
-    for _, run in pairs(runs) do playing[run.handle] = (playing[run.handle] or 0) + 1 end
-    local out = {}
-    for handle, def in pairs(defs) do
-        out[#out + 1] = { handle = handle, name = def.name, trigger = def.trigger,
-            runs = playing[handle] or 0 }
-    end
-    table.sort(out, function(a, b) return a.handle < b.handle end)
-    return out
+    if norm.trigger then sys.subscribe(norm.trigger, norm.on_trigger) end
+    return handle
 end
 
 ------------------------------------------------------------------------------------
@@ -231,10 +190,23 @@ local function tick(id)
     end
 end
 
-local function interrupt(topic, payload)
-    local by = { event = topic, payload = payload }
-    for _, id in ipairs(run_ids(function(run) return run.def.interrupt_set[topic] end)) do
-        stop_run(runs[id], "interrupted", by)
+--- Stops, in the order they started (so that their playlist.stopped events come in a
+--- deterministic order), the runs of `handle`, or, when `interrupted_by` is given, the
+--- runs that watch its event.
+---@param reason string
+---@param handle integer|nil
+---@param interrupted_by {event: string, payload: any}|nil
+function core.stop_runs(reason, handle, interrupted_by)
+    local ids = {}
+    for id, run in pairs(runs) do
+        if run.handle == handle or interrupted_by and run.def.interrupt_set[interrupted_by.event] then
+            ids[#ids + 1] = id
+        end
+    end
+    table.sort(ids)
+    for _, id in ipairs(ids) do
+        local run = runs[id]
+        if run then stop_run(run, reason, interrupted_by) end
     end
 end
 
@@ -244,7 +216,9 @@ local function watch(topics)
     for _, topic in ipairs(topics) do
         local w = watchers[topic]
         if not w then
-            w = { count = 0, fn = function(payload) interrupt(topic, payload) end }
+            w = { count = 0, fn = function(payload)
+                core.stop_runs("interrupted", nil, { event = topic, payload = payload })
+            end }
             watchers[topic] = w
             sys.subscribe(topic, w.fn)
         end
@@ -281,7 +255,7 @@ end
 ---@param context? any  handed back in the lifecycle events
 ---@return integer run_id
 function playlist.start(handle, context)
-    local def = registered("playlist.start", handle)
+    local def = core.registered("playlist.start", handle)
     last_run = last_run + 1
     local id = last_run
     local due = {}
@@ -313,21 +287,14 @@ function playlist.running(run_id)
     return runs[run_id] ~= nil
 end
 
---- Waits, in a task, until a run stops.
----@param run_id integer
----@param timeout? integer ms >= 0; nil waits with no limit
----@return boolean stopped false on timeout
----@return string|nil reason why it stopped; nil if it had stopped before join was called
-function playlist.join(run_id, timeout)
-    if timeout ~= nil then check.integer("playlist.join", 2, "timeout", timeout, 0, nil, 2) end
-    local deadline = timeout and sys.ticksAdd(millis(), timeout)
-    while runs[run_id] do
-        local left = deadline and sys.ticksDiff(deadline, millis())
-        if left and left <= 0 then return false end
-        local ok, stopped = sys.waitUntil("playlist.stopped", left)
-        if ok and stopped.run == run_id then return true, stopped.reason end
-    end
-    return true
-end
+-- Any other name looked up loads playlist/more.lua once; from then on playlist is a
+-- plain table.
+setmetatable(playlist, {
+    __index = function(_, name)
+        setmetatable(playlist, nil)
+        require("playlist.more")(playlist, core)
+        return playlist[name]
+    end,
+})
 
 return playlist

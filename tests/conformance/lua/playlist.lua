@@ -258,4 +258,15 @@ T.case("playlist rejects bad definitions and handles", function()
     T.raises("playlist.join: argument #2 'timeout' must be an integer >= 0 (got -1)",
         playlist.join, 1, -1)
     T.eq(playlist.list(), {}, "nothing was registered")
+    -- Errors blame the caller's line, from register and from the functions that load on
+    -- first use (playlist/more.lua) alike.
+    local handle = reg(steps { event = "e" })
+    local line = debug.getinfo(1, "l").currentline; local _, err = pcall(function() playlist.register { name = 1 } end)
+    local _, deep = pcall(function() playlist.update(handle, steps { event = "e", offset = -1 }) end)
+    local _, join = pcall(function() playlist.join(1, -1) end)
+    T.ok(err:find(":" .. line .. ":", 1, true), "blames the caller: " .. err)
+    T.ok(deep:find(":" .. line + 1 .. ":", 1, true) and deep:find("'def.steps[2].offset'", 1, true),
+        "blames the caller: " .. deep)
+    T.ok(join:find(":" .. line + 2 .. ":", 1, true), "blames the caller: " .. join)
+    playlist.remove(handle)
 end)

@@ -1,0 +1,70 @@
+-- playlist.update, remove, list and join: playlist.lua loads this file the first time
+-- one of them is looked up and calls what it returns with the module and `core`, its
+-- state and helpers (defs, runs, normalise, registered, stop_runs).
+
+local sys = require "sys"
+local check = require "sys.check"
+
+local millis = rtos.millis
+
+---@param playlist table
+---@param core table
+return function(playlist, core)
+    local defs, runs = core.defs, core.runs
+
+    --- Replaces a definition, keeping its handle. Runs in progress finish with the
+    --- definition they started with.
+    ---@param handle integer
+    ---@param def playlist.Definition
+    function playlist.update(handle, def)
+        local old = core.registered("playlist.update", handle)
+        local norm = core.normalise("playlist.update", def)
+        if old.trigger then sys.unsubscribe(old.trigger, old.on_trigger) end
+        norm.on_trigger = old.on_trigger
+        defs[handle] = norm
+        if norm.trigger then sys.subscribe(norm.trigger, norm.on_trigger) end
+    end
+
+    --- Removes a definition; its runs in progress stop as "cancelled".
+    ---@param handle integer
+    ---@return boolean removed false if the handle was not registered
+    function playlist.remove(handle)
+        local def = defs[handle]
+        if not def then return false end
+        core.stop_runs("cancelled", handle)
+        if def.trigger then sys.unsubscribe(def.trigger, def.on_trigger) end
+        defs[handle] = nil
+        return true
+    end
+
+    --- The registered playlists, by handle.
+    ---@return {handle: integer, name: string, trigger: string|nil, runs: integer}[]
+    function playlist.list()
+        local playing = {}
+        for _, run in pairs(runs) do playing[run.handle] = (playing[run.handle] or 0) + 1 end
+        local out = {}
+        for handle, def in pairs(defs) do
+            out[#out + 1] = { handle = handle, name = def.name, trigger = def.trigger,
+                runs = playing[handle] or 0 }
+        end
+        table.sort(out, function(a, b) return a.handle < b.handle end)
+        return out
+    end
+
+    --- Waits, in a task, until a run stops.
+    ---@param run_id integer
+    ---@param timeout? integer ms >= 0; nil waits with no limit
+    ---@return boolean stopped false on timeout
+    ---@return string|nil reason why it stopped; nil if it had stopped before join was called
+    function playlist.join(run_id, timeout)
+        if timeout ~= nil then check.integer("playlist.join", 2, "timeout", timeout, 0, nil, 2) end
+        local deadline = timeout and sys.ticksAdd(millis(), timeout)
+        while runs[run_id] do
+            local left = deadline and sys.ticksDiff(deadline, millis())
+            if left and left <= 0 then return false end
+            local ok, stopped = sys.waitUntil("playlist.stopped", left)
+            if ok and stopped.run == run_id then return true, stopped.reason end
+        end
+        return true
+    end
+end
