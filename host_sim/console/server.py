@@ -11,7 +11,8 @@ from typing import Protocol
 from luasys import protocol as p
 from .files import FileStore
 
-DESCRIBE_SOURCE = 'return require("console").describe()'
+# The device's uptime goes as text, as from the C console (lua_sys_console.c).
+DESCRIBE_SOURCE = 'return require("console").describe("{uptime_ms}")'
 
 
 class Port(Protocol):
@@ -28,6 +29,7 @@ class Runtime(Protocol):
     def start(self, script: str | None) -> None: ...                # None: the boot script
     def boot(self, reset_reason: str) -> None: ...                  # a reset: banner, boot script
     def interrupt(self) -> None: ...                                # Ctrl-C: the running console chunk
+    def uptime_ms(self) -> int: ...                                 # since the last boot (reset)
 
 
 class Output:
@@ -238,4 +240,4 @@ class ConsoleServer:
         self._ok(tag)
 
     def _do_describe(self, tag: str) -> None:
-        self._runtime.submit(tag, DESCRIBE_SOURCE.encode())
+        self._runtime.submit(tag, DESCRIBE_SOURCE.format(uptime_ms=self._runtime.uptime_ms()).encode())

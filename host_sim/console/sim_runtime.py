@@ -5,6 +5,7 @@ Simulator's rtos.console_read/console_reply use (docs/rtos-contract.md, *Console
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from ..simulator import VERSION, Simulator
@@ -34,6 +35,7 @@ class SimulatedRuntime:
         self._on_trial: Simulator | None = None  # the boot's run, while its start is on trial
         self._slot = threading.Condition()
         self._pending: tuple[str | None, bytes] | None = None
+        self._booted_at = time.monotonic()
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -41,6 +43,7 @@ class SimulatedRuntime:
         """A reset (`reset_reason` as esp_reset_reason() names it, without ESP_RST_):
         the banner, then the boot script in a fresh runtime."""
         self.stop(abandon=True)
+        self._booted_at = time.monotonic()
         self._output.raw(p.banner(self.version))
         if self.safe_mode is not None and not self.safe_mode.enter_boot(self._boot_script, reset_reason):
             self._output.line(banner_line(self.safe_mode.failed()))
@@ -118,6 +121,11 @@ class SimulatedRuntime:
             threading.Thread(target=self.boot, args=("sw",), daemon=True).start()
         else:
             self._output.line(f"luasys: {script.name} finished")
+
+    def uptime_ms(self) -> int:
+        """Milliseconds since the last boot (a reset), across runs: esp_timer_get_time()'s
+        count on a chip. rtos.millis() starts with each run."""
+        return int((time.monotonic() - self._booted_at) * 1000)
 
     # -- the console link ---------------------------------------------------------------
 

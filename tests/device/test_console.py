@@ -7,6 +7,7 @@ board (`--luasys-device dut` with pytest-embedded's options)."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -238,3 +239,18 @@ def test_an_interrupt_ends_the_console_chunk_running_or_waiting(device, chunk, r
         device.client.eval_result(tag)
     assert (error.value.code, error.value.message) == ("lua", "interrupted")
     assert device.eval("local before = ticks sys.wait(50) return ticks > before") == "true"
+
+
+def clocks(description: str) -> tuple[int, int]:
+    """describe's (uptime_ms, millis): the device's time since boot, the run's clock."""
+    return tuple(int(re.search(rf"^{name}=(\d+)$", description, re.M).group(1)) for name in ("uptime_ms", "millis"))
+
+
+def test_describe_shows_the_uptime_which_a_new_run_does_not_restart(device):
+    start_loop(device)
+    before, _ = clocks(device.client.describe())
+    asked = time.monotonic()
+    start_loop(device)
+    after, run_clock = clocks(device.client.describe())
+    assert after > before  # the device's uptime went on
+    assert run_clock <= (time.monotonic() - asked) * 1000  # the new run's clock began after it was asked for

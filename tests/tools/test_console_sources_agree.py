@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from host_sim.console import files, safe_mode, sim_runtime
+from host_sim.console import files, safe_mode, server, sim_runtime
 from luasys import protocol as p
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,3 +93,8 @@ def test_the_console_topic_and_its_interrupt_argument_are_the_same() -> None:
     assert c_define("TOPIC_INTERRUPT") == f'"{sim_runtime.TOPIC_INTERRUPT}"'
     assert f'console.TOPIC = "{sim_runtime.TOPIC}"' in lua
     assert f'console.INTERRUPT = "{sim_runtime.TOPIC_INTERRUPT}"' in lua
+
+
+def test_describe_asks_the_same_lua_with_the_uptime() -> None:
+    c_source = c_define("DESCRIBE_SOURCE").replace('\\"', '"').replace("%llu", "{uptime_ms}")
+    assert c_source == f'"{server.DESCRIBE_SOURCE}"'

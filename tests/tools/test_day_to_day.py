@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -44,8 +45,14 @@ def luasys(capsys, *argv: str) -> str:
     return out
 
 
-def millis(capsys) -> int:
-    return int(re.search(r"millis=(\d+)", luasys(capsys, "describe")).group(1))
+def clocks(capsys) -> tuple[int, int]:
+    """describe's (uptime_ms, millis): the device's time since boot, the run's clock."""
+    text = luasys(capsys, "describe")
+    return int(re.search(r"^uptime_ms=(\d+)$", text, re.M).group(1)), int(re.search(r"^millis=(\d+)$", text, re.M).group(1))
+
+
+def uptime(capsys) -> int:
+    return clocks(capsys)[0]
 
 
 def test_the_readme_sequence(device: Path, capsys):
@@ -57,20 +64,39 @@ def test_the_readme_sequence(device: Path, capsys):
     luasys(capsys, "rm", "old.lua")
     assert not (fs / "old.lua").exists()
     assert "Count: 1" in luasys(capsys, "run", "main.lua", "--for", "1.5")
-    first = millis(capsys)  # the script has run for at least the 1.5 s of `run --for`
-    assert first >= 1000
+    first, run_clock = clocks(capsys)  # the script has run for at least the 1.5 s of `run --for`
+    assert run_clock >= 1000 and first >= run_clock
     assert int(luasys(capsys, "eval", "sys.stats().tasks_live")) >= 1
-    # The script kept running while no client was connected: its clock went on.
-    assert millis(capsys) > first
+    # The device kept running while no client was connected: its uptime went on.
+    assert uptime(capsys) > first
     assert luasys(capsys, "safe-mode").startswith("safe mode off: 0 failed start(s)")
 
 
 def test_uptime_grows_across_connections(device: Path, capsys):
     (device / "main.lua").write_text("sys.timerLoopStart(function() end, 100)\nsys.run()\n")
     luasys(capsys, "restart")
-    readings = [millis(capsys) for _ in range(3)]
+    readings = [uptime(capsys) for _ in range(3)]
     assert readings == sorted(readings) and readings[0] < readings[-1]
     assert luasys(capsys, "safe-mode").startswith("safe mode off: 0 failed start(s)")
+
+
+def test_the_uptime_goes_on_across_runs_and_resets_with_a_reset(device: Path, capsys):
+    """rtos.millis() is the run's clock (docs/rtos-contract.md): it starts again with
+    each run. describe's uptime_ms is the device's: only a reset starts it again."""
+    (device / "main.lua").write_text("sys.timerLoopStart(function() end, 100)\nsys.run()\n")
+    luasys(capsys, "restart")
+    before_restart, _ = clocks(capsys)
+    asked = time.monotonic()
+    luasys(capsys, "restart")
+    after_restart, run_clock = clocks(capsys)
+    since_asked_ms = (time.monotonic() - asked) * 1000
+    # The run (and its clock) began after the restart was asked for; the uptime went on.
+    assert run_clock <= since_asked_ms and after_restart > before_restart
+    asked = time.monotonic()
+    luasys(capsys, "reset")
+    after_reset, _ = clocks(capsys)
+    # The device booted again after the reset was asked for: its uptime began then.
+    assert after_reset <= (time.monotonic() - asked) * 1000
 
 
 def test_a_chain_runs_over_one_connection(device: Path, capsys, tmp_path: Path):

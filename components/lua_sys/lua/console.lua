@@ -102,13 +102,16 @@ local function render(value, indent)
     return concat(lines, "\n")
 end
 
---- What the runtime is doing, as text: version, clock, Lua heap and sys.stats(), then
---- the table of tasks and timers of sys.describe().
+--- What the runtime is doing, as text: version, the device's uptime, the run's clock,
+--- Lua heap and sys.stats(), then the table of tasks and timers of sys.describe().
+---@param uptime_ms? string the ms since the device booted, which the console knows
+---(as text: a 32-bit Lua's integers end at 24.8 days); rtos.millis() starts with each run
 ---@return string
-function console.describe()
+function console.describe(uptime_ms)
     local total, used, max_used = rtos.meminfo()
     local state = {
         version = rtos.version(),
+        uptime_ms = uptime_ms,
         millis = rtos.millis(),
         lua_heap = { total = total, used = used, max_used = max_used },
         stats = sys.stats(),

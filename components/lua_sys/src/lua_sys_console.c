@@ -42,7 +42,8 @@
 #define SAFE_MODE_FILE ".safe_mode" /* the app's boot counter on hosts: not listed */
 #define STOP_RETRY_MS 10 /* how often a stop is asked again while a run is starting */
 #define RESET_DRAIN_MS 50 /* lets `reset`'s reply leave the UART before the reset */
-#define DESCRIBE_SOURCE "return require(\"console\").describe()"
+/* The device's uptime goes as text: a 32-bit Lua's integers end at 24.8 days. */
+#define DESCRIBE_SOURCE "return require(\"console\").describe(\"%llu\")"
 
 /* ---- state ------------------------------------------------------------- */
 
@@ -830,7 +831,9 @@ static void do_eval(const char *tag, char **args)
 static void do_describe(const char *tag, char **args)
 {
     (void)args;
-    char *source = strdup(DESCRIBE_SOURCE);
+    char text[sizeof DESCRIBE_SOURCE + 20];
+    snprintf(text, sizeof text, DESCRIBE_SOURCE, (unsigned long long)(luat_runtime_uptime_us() / 1000));
+    char *source = strdup(text);
     if (source == NULL) {
         reply(tag, "ERR io out of memory");
         return;

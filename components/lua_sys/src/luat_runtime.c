@@ -26,11 +26,29 @@ static int64_t now_us(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
+
+/* The linux target's boot is its process's start (esp_restart() ends the
+ * process: a reset starts a new one). */
+static int64_t s_boot_us;
+__attribute__((constructor)) static void note_boot(void)
+{
+    s_boot_us = now_us();
+}
+
+int64_t luat_runtime_uptime_us(void)
+{
+    return now_us() - s_boot_us;
+}
 #else
 #include "esp_timer.h"
 static int64_t now_us(void)
 {
     return esp_timer_get_time();
+}
+
+int64_t luat_runtime_uptime_us(void)
+{
+    return esp_timer_get_time(); /* counts from boot */
 }
 #endif
 

@@ -41,4 +41,8 @@ uint32_t luat_runtime_clock_start_ms(void);
 
 int64_t luat_runtime_elapsed_us(void);
 
+/* Microseconds since the device booted: across runs (rtos.millis() starts
+ * again with each), until the next reset. */
+int64_t luat_runtime_uptime_us(void);
+
 const luat_alloc_t *luat_runtime_alloc(void);
