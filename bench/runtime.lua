@@ -111,7 +111,7 @@ end
 
 -- (e) The toolkit, per operation: a ringbuf put and get; a pull from the middle and a
 -- put (lazy deletion and compaction); a playlist step's emission (its timer, the step's
--- publish and playlist.emitted); an input through a double-tap and a sequence detector.
+-- publish and playlist.emitted); registering and removing a playlist; an input through a double-tap and a sequence detector.
 local ringbuf, playlist, gesture = require "ringbuf", require "playlist", require "gesture"
 
 local function ringbuf_put_get(count)
@@ -147,6 +147,15 @@ local function playlist_emissions(count)
     return per_emission
 end
 
+-- A definition's validation loads for each register (playlist/define.lua is not kept).
+local function playlist_registrations(count)
+    local def = { name = "bench", steps = { { event = "A" }, { event = "B", offset = 10 },
+        { event = "C", offset = 20, ["repeat"] = 2, interval = 5 } } }
+    local t0 = clock()
+    for _ = 1, count do playlist.remove(playlist.register(def)) end
+    return (clock() - t0) / count
+end
+
 local function gesture_inputs(count, detector, opts)
     local handle = detector(opts)
     local t0 = clock()
@@ -171,6 +180,7 @@ report("parked_task_bytes", task_bytes)
 report("ringbuf_put_get_s", best(ringbuf_put_get, 200000))
 report("ringbuf_pull_put_s", best(ringbuf_pull_put, 100000))
 report("playlist_emission_s", best(playlist_emissions, 20000))
+report("playlist_register_remove_s", best(playlist_registrations, 2000))
 report("gesture_double_tap_input_s", best(gesture_inputs, 50000, gesture.double_tap,
     { input = "BENCH_INPUT", output = "BENCH_GESTURE", window = 100 }))
 report("gesture_sequence_input_s", best(gesture_inputs, 50000, gesture.sequence,

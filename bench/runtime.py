@@ -48,6 +48,7 @@ def table(lua_version: str, m: dict[str, float]) -> str:
         ("(e) ringbuf put + get", "ringbuf_put_get_s"),
         ("(e) ringbuf pull from the middle + put", "ringbuf_pull_put_s"),
         ("(e) playlist step emission", "playlist_emission_s"),
+        ("(e) playlist register + remove, 3 steps", "playlist_register_remove_s"),
         ("(e) gesture input, double tap detector", "gesture_double_tap_input_s"),
         ("(e) gesture input, sequence detector", "gesture_sequence_input_s"),
     ]

@@ -17,9 +17,10 @@
 -- then the definition's completion_event {run, handle, name, context} when the run
 -- completed. Reasons: "completed", "cancelled", "interrupted".
 --
--- This file holds what registering and playing need. update, remove, list and join
--- are in playlist/more.lua, loaded the first time one of them is looked up; it is
--- handed `core`, this file's state, which scripts never see.
+-- This file holds what registering and playing need; a definition's validation is in
+-- playlist/define.lua, loaded for each register or update and not kept. update,
+-- remove, list and join are in playlist/more.lua, loaded the first time one of them is
+-- looked up; it is handed `core`, this file's state, which scripts never see.
 
 local sys = require "sys"
 local check = require "sys.check"
@@ -44,11 +45,6 @@ local playlist = {}
 ---@field completion_event? string   published when a run completes
 ---@field meta? table                passed along in playlist.created
 
-local DEF_FIELDS = { name = true, steps = true, trigger = true, interrupts = true,
-    completion_event = true, meta = true }
-local STEP_FIELDS = { event = true, payload = true, producer = true, offset = true,
-    ["repeat"] = true, interval = true }
-
 local defs = {}      -- [handle] = normalised definition
 local runs = {}      -- [run id] = run
 local watchers = {}  -- [interrupt topic] = { fn = subscriber, count = runs watching }
@@ -60,67 +56,13 @@ local core = { defs = defs, runs = runs }
 -- Definitions
 ------------------------------------------------------------------------------------
 
--- Validation runs two calls below the public function (register or update): checks
--- blame at level 4 from normalise_step, 3 from normalise (sys/check.lua).
-local function normalise_step(fname, where, step)
-    check.type(fname, 1, where, step, "table", nil, 4)
-    check.fields(fname, 1, where, step, STEP_FIELDS, 4)
-    local event = check.type(fname, 1, where .. ".event", step.event, "string", nil, 4)
-    check.type(fname, 1, where .. ".payload", step.payload, "table", true, 4)
-    local offset = check.integer(fname, 1, where .. ".offset", step.offset or 0, 0, nil, 4)
-    local rep = check.integer(fname, 1, where .. ".repeat", step["repeat"] or 0, 0, nil, 4)
-    local interval = step.interval
-    if interval ~= nil or rep > 0 then
-        interval = check.integer(fname, 1, where .. ".interval", interval, 1, nil, 4)
-    end
-    -- The published table is built once here and shared by every emission, so a
-    -- playing step makes no garbage of its own.
-    local payload = {}
-    if step.payload then
-        for k, v in pairs(step.payload) do payload[k] = v end
-    end
-    if step.producer ~= nil then payload.producer = step.producer end
-    return { event = event, payload = payload, producer = step.producer, offset = offset,
-        ["repeat"] = rep, interval = interval }
-end
-
--- Returns a private, validated copy of `def`: the caller may change or reuse its
--- table afterwards without touching runs in progress.
+-- Returns a private, validated copy of `def` (playlist/define.lua). Validating is
+-- needed only while registering or updating, so its code is loaded for the call and
+-- not kept: package.loaded forgets it, and once the call returns it is garbage.
 function core.normalise(fname, def)
-    check.type(fname, 1, "def", def, "table", nil, 3)
-    check.fields(fname, 1, "def", def, DEF_FIELDS, 3)
-    local name = check.type(fname, 1, "def.name", def.name, "string", nil, 3)
-    local trigger = check.type(fname, 1, "def.trigger", def.trigger, "string", true, 3)
-    check.type(fname, 1, "def.completion_event", def.completion_event, "string", true, 3)
-    check.type(fname, 1, "def.meta", def.meta, "table", true, 3)
-    check.type(fname, 1, "def.steps", def.steps, "table", nil, 3)
-    if #def.steps == 0 then
-        check.fail(fname, 1, "def.steps", "be a non-empty list of steps", def.steps, 4, "an empty table")
-    end
-    local steps = {}
-    for i, step in ipairs(def.steps) do
-        steps[i] = normalise_step(fname, "def.steps[" .. i .. "]", step)
-    end
-    -- Sorted by offset with an insertion sort, which (unlike table.sort) is stable:
-    -- steps due at the same time are emitted in the order they were listed.
-    for i = 2, #steps do
-        local s, j = steps[i], i - 1
-        while j >= 1 and steps[j].offset > s.offset do
-            steps[j + 1], j = steps[j], j - 1
-        end
-        steps[j + 1] = s
-    end
-    local interrupts, interrupt_set = {}, {}
-    check.type(fname, 1, "def.interrupts", def.interrupts, "table", true, 3)
-    for i, topic in ipairs(def.interrupts or interrupts) do
-        local where = "def.interrupts[" .. i .. "]"
-        check.type(fname, 1, where, topic, "string", nil, 3)
-        -- A run would stop on the very event that started it.
-        if topic == trigger then check.fail(fname, 1, where, "not be the trigger", topic, 4) end
-        interrupts[i], interrupt_set[topic] = topic, true
-    end
-    return { name = name, steps = steps, trigger = trigger, interrupts = interrupts,
-        interrupt_set = interrupt_set, completion_event = def.completion_event, meta = def.meta }
+    local normalise = require "playlist.define"
+    package.loaded["playlist.define"] = nil
+    return normalise(fname, def)
 end
 
 --- The definition registered under `handle`, or the argument error of `fname`.

@@ -270,3 +270,11 @@ T.case("playlist rejects bad definitions and handles", function()
     T.ok(join:find(":" .. line + 2 .. ":", 1, true), "blames the caller: " .. join)
     playlist.remove(handle)
 end)
+
+T.case("playlist keeps no validation code after register and update", function()
+    local handle = playlist.register { name = "p", steps = { { event = "e" } } }
+    T.eq(package.loaded["playlist.define"], nil, "after register")
+    playlist.update(handle, { name = "p", steps = { { event = "f" } } })
+    T.eq(package.loaded["playlist.define"], nil, "after update")
+    playlist.remove(handle)
+end)
