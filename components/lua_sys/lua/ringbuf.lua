@@ -12,8 +12,8 @@
 -- keeps `put` and `get` O(1) amortised and the arrays at most about twice the
 -- number of live messages.
 --
--- The rarer methods (pull, list, clear, wait) and the message of an oversized put are
--- in ringbuf/more.lua, loaded the first time one of them is looked up.
+-- The rarer methods (pull, list, clear, wait, bytes_used, capacity) and the message of
+-- an oversized put are in ringbuf/more.lua, loaded the first time one is looked up.
 
 local check = require "sys.check"
 
@@ -155,14 +155,6 @@ end
 --- Number of messages held.
 ---@return integer
 function Ring:len() return self._live end
-
---- Bytes used: the data lengths plus ringbuf.OVERHEAD per message.
----@return integer
-function Ring:bytes_used() return self._used end
-
---- The capacity in bytes given to ringbuf.new.
----@return integer
-function Ring:capacity() return self._capacity end
 
 setmetatable(Ring, {
     __index = function(_, name)

@@ -1,5 +1,6 @@
--- The rarer methods of ringbuf's rings (pull, list, clear, wait) and the error of an
--- oversized put: ringbuf.lua looks them up here the first time a ring needs one.
+-- The rarer methods of ringbuf's rings (pull, list, clear, wait, bytes_used, capacity)
+-- and the error of an oversized put: ringbuf.lua looks them up here the first time a
+-- ring needs one.
 
 local ringbuf = require "ringbuf"
 local check = require "sys.check"
@@ -38,6 +39,14 @@ function Ring:list()
     end
     return out
 end
+
+--- Bytes used: the data lengths plus ringbuf.OVERHEAD per message.
+---@return integer
+function Ring:bytes_used() return self._used end
+
+--- The capacity in bytes given to ringbuf.new.
+---@return integer
+function Ring:capacity() return self._capacity end
 
 --- Drops every message and releases the arrays that held them.
 function Ring:clear()
