@@ -8,12 +8,12 @@
 --
 -- Each kind of detector is in its own file, gesture/<kind>.lua, loaded the first time
 -- gesture.<kind> is looked up: a script pays only for the kinds it uses. This file
--- holds what they share: the common options, the subscription, the gesture published.
+-- holds what they share: the subscription, the gesture published. The options are
+-- checked by gesture/options.lua, loaded for each detector made and not kept.
 -- A detector's pending state lives in the closure it subscribes with, so removing
 -- the subscription releases the state too.
 
 local sys = require "sys"
-local check = require "sys.check"
 
 ---@alias gesture.Matcher any|fun(input: table): boolean  a value compared with input.value, or a predicate
 
@@ -30,7 +30,6 @@ local check = require "sys.check"
 local gesture = {}
 
 local KINDS = { double_tap = true, simultaneous = true, sequence = true }
-local COMMON_FIELDS = { input = true, output = true, name = true, meta = true }
 
 local detectors = {} -- [handle] = { topics = {...}, subscriber = fn }
 local last_handle = 0
@@ -38,12 +37,19 @@ local last_handle = 0
 -- Inputs without a producer count as coming from one anonymous producer.
 local ANONYMOUS = {}
 
---- A detector's settings and what its kind's file needs from here.
+--- A detector: its settings (gesture/options.lua) and what its kind's file needs from
+--- here.
 ---@class gesture.Detector
 ---@field kind string
 ---@field name string
 ---@field meta table|nil
 ---@field output string
+---@field topics string[]
+---@field match gesture.Matcher|nil
+---@field window integer|nil   double_tap, simultaneous
+---@field count integer|nil    simultaneous
+---@field steps gesture.Matcher[]|nil  sequence, a private copy
+---@field timeout integer|nil  sequence
 local Detector = {}
 Detector.__index = Detector
 
@@ -67,47 +73,24 @@ function Detector:emit(producer, inputs)
         inputs = inputs })
 end
 
--- Validates the options every kind shares, in `fields` (the kind's own and the common
--- ones); returns the detector and its input topics.
-local function common(fname, kind, fields, opts)
-    check.type(fname, 1, "opts", opts, "table", nil, 3)
-    check.fields(fname, 1, "opts", opts, fields, 3)
-    local input, topics = opts.input, {}
-    if type(input) == "string" then
-        topics[1] = input
-    elseif type(input) == "table" and #input > 0 then
-        for i, topic in ipairs(input) do
-            topics[i] = check.type(fname, 1, "opts.input[" .. i .. "]", topic, "string", nil, 3)
-        end
-    else
-        check.fail(fname, 1, "opts.input", "be a topic or a non-empty list of topics", input, 4)
-    end
-    return setmetatable({
-        kind = kind,
-        output = check.type(fname, 1, "opts.output", opts.output, "string", nil, 3),
-        name = check.type(fname, 1, "opts.name", opts.name, "string", true, 3) or kind,
-        meta = check.type(fname, 1, "opts.meta", opts.meta, "table", true, 3),
-    }, Detector), topics
-end
-
--- The public function of a kind. Its file returns {fields = its own option fields,
--- listen = function(detector, opts, fname) -> the function that takes each input},
--- and listen checks its own options with the blame level of a helper (3).
+-- The public function of a kind. Its file returns listen(detector) -> the function
+-- that takes each input. The options are validated by gesture/options.lua, loaded
+-- for each detector made and not kept (package.loaded forgets it).
 local function define(kind)
-    local fname, spec = "gesture." .. kind, require("gesture." .. kind)
-    local fields, listen = spec.fields, spec.listen
-    for k in pairs(COMMON_FIELDS) do fields[k] = true end
+    local listen = require("gesture." .. kind)
     return function(opts)
-        local d, topics = common(fname, kind, fields, opts)
-        local on_input, match = listen(d, opts, fname), opts.match
+        local options = require "gesture.options"
+        package.loaded["gesture.options"] = nil
+        local d = setmetatable(options(kind, opts), Detector)
+        local on_input, match = listen(d), d.match
         local function subscriber(input)
             if type(input) == "table" and (match == nil or Detector.matches(match, input)) then
                 on_input(input)
             end
         end
-        sys.subscribe(topics, subscriber)
+        sys.subscribe(d.topics, subscriber)
         last_handle = last_handle + 1
-        detectors[last_handle] = { topics = topics, subscriber = subscriber }
+        detectors[last_handle] = { topics = d.topics, subscriber = subscriber }
         return last_handle
     end
 end

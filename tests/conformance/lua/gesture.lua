@@ -218,3 +218,9 @@ T.case("gesture rejects bad options", function()
     T.ok(shared:find(":" .. line .. ":", 1, true), "blames the caller: " .. shared)
     T.ok(own:find(":" .. line + 1 .. ":", 1, true), "blames the caller: " .. own)
 end)
+
+T.case("gesture keeps no option-checking code after making a detector", function()
+    local handle = gesture.double_tap { input = "i", output = "o", window = 10 }
+    T.eq(package.loaded["gesture.options"], nil)
+    gesture.remove(handle)
+end)
