@@ -1,5 +1,7 @@
 """`luasys native --serial`: the native host build's console on a pty, so that the
-same tools and device tests reach it as they reach a board or the simulator."""
+same tools and device tests reach it as they reach a board or the simulator. With
+`--idf-linux`, the firmware built for ESP-IDF's linux target instead (the same
+console; esp_restart() ends its process, and a new one is the board after its reset)."""
 
 from __future__ import annotations
 
@@ -26,14 +28,30 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--binary", default=str(native_binary()),
                    help="the native executable (default: env LUASYS_NATIVE, the installed package's, "
                         "or build/native/luasys-native)")
+    p.add_argument("--idf-linux", action="store_true",
+                   help="--binary is the firmware built for ESP-IDF's linux target (tools/build-idf-linux.sh: "
+                        "build/idf-linux/luasys.elf), which has no command line: its safe-mode limits are "
+                        "the Kconfig ones")
     p.add_argument("--safe-mode-boots", type=int, metavar="N", help="safe mode after N failed starts (default 3)")
     p.add_argument("--safe-mode-grace", type=int, metavar="MS", help="safe mode grace period (default 5000)")
     p.set_defaults(run=run)
 
+# ESP-IDF's linux target ends the process with status 0 on esp_restart()
+# (esp_system/port/soc/linux/system_internal.c; its input never ends here, which is
+# the only other way it exits 0), and with 1 from its FreeRTOS port's handlers of
+# SIGSEGV and abort() (freertos/.../portable/linux/port_idf.c), its panics.
+IDF_LINUX_RESTART_STATUS = 0
+IDF_LINUX_PANIC_STATUS = 1
+
 
 def run(args: argparse.Namespace) -> int:
     if not Path(args.binary).is_file():
-        print(f"luasys native: {args.binary} not found; build it: {BUILD_HINT}", file=sys.stderr)
+        hint = "tools/build-idf-linux.sh" if args.idf_linux else BUILD_HINT
+        print(f"luasys native: {args.binary} not found; build it: {hint}", file=sys.stderr)
+        return 2
+    if args.idf_linux and (args.safe_mode_boots or args.safe_mode_grace):
+        print("luasys native: --idf-linux takes no --safe-mode-boots/--safe-mode-grace (the firmware's are "
+              "its Kconfig's: LUASYS_SAFE_MODE_BOOTS, LUASYS_SAFE_MODE_GRACE_MS)", file=sys.stderr)
         return 2
     fs = Path(args.fs or tempfile.mkdtemp(prefix="luasys-fs-")).resolve()
     fs.mkdir(parents=True, exist_ok=True)
@@ -41,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
     print(port.name, flush=True)
     print(f"luasys native: console on {port.name}, filesystem {fs}", file=sys.stderr, flush=True)
     try:
+        if args.idf_linux:
+            # Its filesystem is the directory in LUASYS_LUA_DIR (main/luasys_fs.c).
+            return NativeDevice(port, [args.binary], IDF_LINUX_RESTART_STATUS, IDF_LINUX_PANIC_STATUS,
+                                {"LUASYS_LUA_DIR": str(fs)}).serve()
         command = [args.binary, "--console", "--fs", str(fs)]
         if args.safe_mode_boots:
             command += ["--safe-mode-boots", str(args.safe_mode_boots)]

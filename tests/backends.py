@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -73,6 +74,33 @@ def idf_linux_elf() -> Path:
                  f"exported, or the kit: . \"$(../shared/esp-idf-kit/idf-kit.sh | tail -n 1)\") and run "
                  f"tools/run-tests.sh", "LUASYS_REQUIRE_IDF")
     return path
+
+
+# The devices a test can serve on a pty with `luasys sim|native --serial`, each keeping
+# running between connections like a board.
+SERIAL_DEVICES = ["sim", "native", "idf-linux"]
+
+
+def excuse_linux_console_deadlock(request: pytest.FixtureRequest) -> None:
+    """Marks the test an expected failure if, and only if, it times out: the known
+    deadlock of ESP-IDF's linux target (docs/firmware.md, limits) hangs its console when
+    the Lua task prints while the console writes a reply. Any wrong answer still fails."""
+    request.applymarker(pytest.mark.xfail(raises=TimeoutError, strict=False,
+                                          reason="linux target: the console hangs when a print meets a reply "
+                                                 "(docs/firmware.md, limits)"))
+
+
+def serial_device_command(kind: str, fs: Path) -> list[str]:
+    """The command that serves device `kind` (one of SERIAL_DEVICES) on a pty, with `fs`
+    as its filesystem; it prints the pty's path first. Skips when `kind` is not built."""
+    luasys = [sys.executable, "-m", "luasys"]
+    if kind == "sim":
+        return [*luasys, "sim", "--serial", "--fs", str(fs)]
+    if kind == "native":
+        return [*luasys, "native", "--serial", "--binary", str(native_binary()), "--fs", str(fs)]
+    if kind == "idf-linux":
+        return [*luasys, "native", "--serial", "--idf-linux", "--binary", str(idf_linux_elf()), "--fs", str(fs)]
+    raise ValueError(f"a serial device is one of {', '.join(SERIAL_DEVICES)} (got {kind!r})")
 
 
 def script_command(backend: str, script: Path, clock_start_ms: int = 0) -> tuple[list[str], dict[str, str]]:

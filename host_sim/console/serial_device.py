@@ -2,9 +2,10 @@
 and keeps running whether or not a client has the port open. Opening the port never
 resets it; the console's `reset` verb (luasys reset) or rtos.reboot() do.
 
-Two devices: the simulator (in this process) and the native host build (a child
-process whose console is its stdin/stdout, relayed to the pty; when it ends with
-rtos.reboot()'s status or a crash, it is started again, as a board resets)."""
+Two devices: the simulator (in this process) and a program (the native host build, or
+the firmware built for ESP-IDF's linux target) in a child process whose console is its
+stdin/stdout, relayed to the pty; when it ends with esp_restart()'s status or a crash,
+it is started again, as a board resets."""
 
 from __future__ import annotations
 
@@ -44,13 +45,20 @@ def serve_simulator(port: PtyPort, files: FileStore, boot_script: Path, simulato
 
 
 class NativeDevice:
-    """The native build on a pty for as long as it keeps "resetting": its output goes to
-    the client while one is connected (stderr merged in, as ESP_LOG output shares the
-    UART with print on a board), the client's input to whichever process runs now."""
+    """A program on a pty for as long as it keeps "resetting": its output goes to the
+    client while one is connected (stderr merged in, as ESP_LOG output shares the UART
+    with print on a board), the client's input to whichever process runs now.
+    `restart_status` is the status the program ends with on esp_restart(), `panic_status`
+    the one its own panic handler ends it with (None: a crash is a signal); `env` is added
+    to its environment."""
 
-    def __init__(self, port: PtyPort, command: list[str]) -> None:
+    def __init__(self, port: PtyPort, command: list[str], restart_status: int = RESTART_EXIT_STATUS,
+                 panic_status: int | None = None, env: dict[str, str] | None = None) -> None:
         self._port = port
         self._command = command
+        self._restart_status = restart_status
+        self._panic_status = panic_status
+        self._env = env or {}
         self._child: subprocess.Popen | None = None
 
     def serve(self) -> int:
@@ -59,18 +67,19 @@ class NativeDevice:
         while True:
             child = subprocess.Popen(self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, bufsize=0,
-                                     env=dict(os.environ, LUASYS_RESET_REASON=reason))
+                                     env=dict(os.environ, **self._env, LUASYS_RESET_REASON=reason))
             first, self._child = self._child is None, child
             if first:
                 threading.Thread(target=self._relay_input, daemon=True, name="native-input").start()
             for chunk in iter(lambda: os.read(child.stdout.fileno(), 4096), b""):
                 self._port.write(chunk)
             status = child.wait()
-            if status == RESTART_EXIT_STATUS:
+            if status == self._restart_status:
                 reason = "sw"
-            elif -status in CRASH_SIGNALS:
+            elif -status in CRASH_SIGNALS or status == self._panic_status:
                 reason = "panic"
-                self._port.write(f"luasys: the native process crashed ({signal.Signals(-status).name}); "
+                how = signal.Signals(-status).name if status < 0 else f"exit status {status}"
+                self._port.write(f"luasys: the device's process crashed ({how}); "
                                  "restarting it, as a panic resets a board\r\n".encode())
             else:
                 print(f"luasys native: the native process exited with status {status}", file=sys.stderr)

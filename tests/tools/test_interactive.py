@@ -14,21 +14,19 @@ import pytest
 
 from luasys.cli import main
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "native"))
-from native_build import build_dir  # noqa: E402
+from backends import serial_device_command
 
 TIMEOUT_S = 20
 
 
+# The device side of Ctrl-C runs on every device kind in tests/device/test_console.py;
+# here the interactive commands themselves, on the two PC devices.
 @pytest.fixture(params=["sim", "native"])
 def device(request, tmp_path: Path):
     fs = tmp_path / "fs"
     fs.mkdir()
     (fs / "main.lua").write_text("sys.timerLoopStart(function() end, 1000)\nsys.run()\n")
-    command = [sys.executable, "-m", "luasys", request.param, "--serial", "--fs", str(fs)]
-    if request.param == "native":
-        command += ["--binary", str(build_dir() / "luasys-native")]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(serial_device_command(request.param, fs), stdout=subprocess.PIPE, text=True)
     yield server.stdout.readline().strip(), fs
     server.terminate()
     server.wait(timeout=10)
