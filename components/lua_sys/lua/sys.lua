@@ -11,24 +11,22 @@ local core = require "sys.core"
 
 local sys = core.sys
 
--- Which module defines each function that loads on first use.
-local MODULE_OF = {
-    timerStart = "sys.timers", timerLoopStart = "sys.timers", timerAdvStart = "sys.timers",
-    timerStop = "sys.timers", timerStopAll = "sys.timers", timerIsActive = "sys.timers",
-    waitUntilExt = "sys.waits", waitUntilMsg = "sys.waits",
-    task = "sys.tasks", nonfatal = "sys.tasks", every = "sys.periodic",
-    taskInitEx = "sys.mailbox", sendMsg = "sys.mailbox", waitMsg = "sys.mailbox",
-    cleanMsg = "sys.mailbox", taskDel = "sys.mailbox", setMailboxLimit = "sys.mailbox", taskCB = "sys.mailbox",
-    stats = "sys.observe", setTrace = "sys.observe", setReceiveTap = "sys.observe", describe = "sys.describe",
-    setWatchdog = "sys.watchdog",
-    safeRun = "sys.luatos", coresume = "sys.luatos", check_task = "sys.luatos", cwaitMt = "sys.luatos",
-}
+-- Which module defines each function that loads on first use: "name=module" words
+-- (module "x" is sys/x.lua). One string rather than a table of 35 entries and their
+-- key strings: a lookup happens once per function.
+local MODULE_OF = " timerStart=timers timerLoopStart=timers timerAdvStart=timers timerStop=timers"
+    .. " timerStopAll=timers timerIsActive=timers waitUntilExt=waits waitUntilMsg=waits"
+    .. " task=tasks nonfatal=tasks every=periodic taskCancel=cancel ticksDiff=ticks ticksAdd=ticks"
+    .. " taskInitEx=mailbox sendMsg=mailbox waitMsg=mailbox cleanMsg=mailbox taskDel=mailbox"
+    .. " setMailboxLimit=mailbox taskCB=mailbox stats=observe setTrace=observe setReceiveTap=observe"
+    .. " describe=describe setWatchdog=watchdog safeRun=luatos coresume=luatos check_task=luatos"
+    .. " cwaitMt=luatos "
 
 setmetatable(sys, {
     __index = function(_, name)
-        local module = MODULE_OF[name]
+        local module = type(name) == "string" and name:find("^[%w_]+$") and MODULE_OF:match(" " .. name .. "=(%w+) ")
         if module then
-            require(module)
+            require("sys." .. module)
             return rawget(sys, name)
         end
     end,

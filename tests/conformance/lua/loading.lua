@@ -6,18 +6,27 @@ local PARTS = {
     ["sys.timers"] = { "timerStart", "timerLoopStart", "timerAdvStart", "timerStop", "timerStopAll", "timerIsActive" },
     ["sys.waits"] = { "waitUntilExt", "waitUntilMsg" },
     ["sys.tasks"] = { "task", "nonfatal" },
+    ["sys.cancel"] = { "taskCancel" },
+    ["sys.ticks"] = { "ticksDiff", "ticksAdd" },
     ["sys.periodic"] = { "every" },
-    ["sys.mailbox"] = { "taskInitEx", "sendMsg", "waitMsg", "cleanMsg", "taskDel", "setMailboxLimit" },
+    ["sys.mailbox"] = { "taskInitEx", "sendMsg", "waitMsg", "cleanMsg", "taskDel", "setMailboxLimit", "taskCB" },
+    ["sys.luatos"] = { "safeRun", "coresume", "check_task" },
     ["sys.observe"] = { "stats", "setTrace", "setReceiveTap" },
     ["sys.describe"] = { "describe" },
     ["sys.watchdog"] = { "setWatchdog" },
 }
 
+-- What the core loads only when something needs it: the argument checks (a bad
+-- argument), labels (an error report, describe, trace), the heap's upkeep.
+local ON_DEMAND = { "sys.check", "sys.labels", "sys.deadlines", "sys.slices", "sys.ready" }
+
 T.case("require sys loads the core only; each function loads its part at first use", function()
     for part in pairs(PARTS) do
         T.eq(package.loaded[part], nil, part .. " loaded before its first use")
     end
-    T.eq(package.loaded["sys.ready"], nil, "sys.ready loaded before a priority was used")
+    for _, part in ipairs(ON_DEMAND) do
+        T.eq(package.loaded[part], nil, part .. " loaded before it was needed")
+    end
     for part, names in pairs(PARTS) do
         for _, name in ipairs(names) do
             T.eq(type(sys[name]), "function", "sys." .. name)
@@ -43,4 +52,34 @@ T.case("the first task outside the normal tier loads the tiered ready queue", fu
     T.ok(package.loaded["sys.ready"] ~= nil, "sys.ready loaded")
     sys.run()
     T.eq(table.concat(order, " "), "critical normal")
+end)
+
+T.case("a script of tasks, waits and messages loads nothing beyond the core", function()
+    local got = {}
+    sys.subscribe("ping", function(n) got[#got + 1] = "sub " .. n end)
+    sys.taskInit(function()
+        for i = 1, 3 do
+            sys.wait(10)
+            sys.publish("ping", i)
+        end
+    end)
+    sys.taskInit(function()
+        local ok, n = sys.waitUntil("ping", 100)
+        got[#got + 1] = "task " .. tostring(ok) .. " " .. tostring(n)
+        T.eq(sys.waitUntil("never", 5), false)
+    end)
+    sys.run()
+    T.eq(table.concat(got, ", "), "sub 1, task true 1, sub 2, sub 3")
+    for part in pairs(PARTS) do T.eq(package.loaded[part], nil, part .. " loaded") end
+    for _, part in ipairs(ON_DEMAND) do T.eq(package.loaded[part], nil, part .. " loaded") end
+end)
+
+T.case("the first error report loads the labels, the first bad argument the checks", function()
+    T.expect_errors(1)
+    sys.taskInit(function() error("boom") end)
+    T.ok(package.loaded["sys.labels"] ~= nil, "sys.labels loaded by the report")
+    T.eq(package.loaded["sys.check"], nil)
+    T.raises("sys.publish: argument #1 'topic' must be a string or a number (got nil)", sys.publish, nil)
+    T.ok(package.loaded["sys.check"] ~= nil, "sys.check loaded by the bad argument")
+    sys.run()
 end)

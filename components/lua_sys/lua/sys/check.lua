@@ -16,7 +16,7 @@ local check = {}
 --- The longest duration any LuaSys call accepts, in ms (about 6.2 days). The device's
 --- Lua has 32-bit integers and its clock wraps at 2^31 ms; deadlines compared modulo
 --- 2^31 must stay within 2^30 of each other (sys/heap.lua).
-check.MAX_MS = 1 << 29
+check.MAX_MS = require("sys.heap").MAX_MS
 
 --- The largest integer of the device's 32-bit Lua, 2^31 - 1, as an integer. (Not
 --- `2 ^ 31 - 1`: `^` gives a float, and in single precision that rounds to 2^31, which

@@ -3,6 +3,7 @@
 -- Loaded on first use (sys.lua).
 
 local core = require "sys.core"
+local labels = require "sys.labels"
 
 local sys = require "sys"
 local format, concat, sort, loaded = string.format, table.concat, table.sort, package.loaded
@@ -38,7 +39,11 @@ local Description = { __tostring = render }
 function sys.describe()
     local now = rtos.millis()
     local due_by = {} -- [task or timer] = due time of its live entry
-    core.each_deadline(function(due, item) due_by[item] = due end)
+    local heap = core.heap
+    for i = 1, heap.n do
+        local item = heap.items[i]
+        if core.is_live(heap.seqs[i], item) then due_by[item] = heap.dues[i] end
+    end
     local starved = {}
     local ready = loaded["sys.ready"]
     if ready then
@@ -50,8 +55,8 @@ function sys.describe()
         local due = due_by[co]
         local handle = core.handles[co]
         tasks[#tasks + 1] = {
-            name = core.label_of(co), state = core.state_of(co),
-            priority = tiers and tiers.NAMES[core.task_tiers[co] or tiers.NORMAL] or "normal",
+            name = labels.label_of(co), state = labels.state_of(co),
+            priority = tiers and handle and tiers.NAMES[handle.tier] or "normal",
             due_in = due and sys.ticksDiff(due, now), waiting_for = core.waiting_on[co],
             stats = handle and handle:stats(), starved = starved[co] or false,
         }
@@ -60,7 +65,7 @@ function sys.describe()
     local timer_list = loaded["sys.timers"]
     for _, t in pairs(timer_list and timer_list.by_id or {}) do
         timers[#timers + 1] = {
-            id = t.id, name = core.label_of(t), due_in = due_by[t] and sys.ticksDiff(due_by[t], now) or 0,
+            id = t.id, name = labels.label_of(t), due_in = due_by[t] and sys.ticksDiff(due_by[t], now) or 0,
             every = t.remaining ~= 1 and t.ms or nil, overruns = t.overruns,
         }
     end

@@ -1,5 +1,6 @@
--- The runtime's deadline heap: every sleeping task and every Lua timer is one entry,
--- so the number of pending timers is bounded by memory, not by an OS timer pool.
+-- The runtime's deadline heap, and the time constants all of sys shares. Every
+-- sleeping task and every Lua timer is one entry, so the number of pending timers is
+-- bounded by memory, not by an OS timer pool.
 --
 -- An entry is (due, seq, item). Entries come out by due time, then by seq, so entries
 -- due at the same millisecond come out in the order they were scheduled: the schedule
@@ -7,104 +8,81 @@
 -- an entry allocates nothing of its own.
 --
 -- Times wrap. The device's Lua has 32-bit integers, so rtos.millis() counts modulo
--- 2^31 (docs/rtos-contract.md); seq numbers wrap the same way. Two values are ordered
--- by their difference modulo 2^31, which is right while every live entry lies within
--- 2^30 of every other: sys bounds durations and renumbers seqs to keep it so.
+-- 2^31 (docs/rtos-contract.md). Two times are ordered by their difference modulo
+-- 2^31, which is right while every live entry lies within 2^30 of every other: sys
+-- bounds durations by MAX_MS, and renumbers seqs (sys/deadlines.lua) long before
+-- they reach 2^30.
 --
--- Cancelled entries are not searched for (O(n)); their owner just stops recognising
--- their seq, and `compact` drops them in one pass when they pile up.
+-- Cancelled entries are not searched for (O(n)): their owner (a task in core.tasks,
+-- a timer in t.seq) stops holding their seq, and they stay, counted in `stale`, until
+-- they come out or sys/deadlines.lua compacts the heap.
 
-local MASK = 0x7FFFFFFF
-local HALF = 0x40000000
+local MASK, HALF = 0x7FFFFFFF, 0x40000000
 
 ---@class DeadlineHeap
----@field push fun(due: integer, seq: integer, item: any)
----@field peek fun(): integer?, integer?, any
----@field pop fun(): integer?, integer?, any
----@field size fun(): integer
----@field compact fun(is_live: fun(seq: integer, item: any): boolean)
----@field each fun(visit: fun(due: integer, seq: integer, item: any))
+local heap = {
+    MASK = MASK, HALF = HALF,
+    --- The longest duration any LuaSys call accepts, in ms (about 6.2 days).
+    MAX_MS = 1 << 29,
+    --- The one policy for giving a burst's memory back: an array part never shrinks
+    --- by itself, so a structure whose arrays grew past about BURST slots is replaced
+    --- by a fresh one once it empties. Below that, keeping the arrays saves
+    --- reallocating them every turn.
+    BURST = 256,
+    n = 0, dues = {}, seqs = {}, items = {},
+    grown = 0, -- the largest n since the arrays were last replaced
+    seq = 0, -- the last seq given out
+    base = 0, -- seqs given out before the last renumbering (sys.stats().scheduled)
+    stale = 0, -- entries whose owner no longer holds their seq
+}
 
---- Creates an empty heap. Its arrays are replaced by fresh ones when it empties after
---- having held more than `burst` / 3 entries (sys/core.lua's memory policy).
----@param burst integer
----@return DeadlineHeap
-return function(burst)
-    local due, seq, item = {}, {}, {}
-    local n = 0
-    local grown_to = 0 -- the largest n since the arrays were last replaced
-
-    local function sift_down(i, d, s, it)
-        while true do
-            local c = i * 2
-            if c > n then break end
-            local cd, cs = due[c], seq[c]
-            if c < n then
-                local rd, rs = due[c + 1], seq[c + 1]
-                local diff = (rd - cd) & MASK
-                if diff >= HALF or (diff == 0 and (rs - cs) & MASK >= HALF) then
-                    c, cd, cs = c + 1, rd, rs
-                end
-            end
-            local diff = (d - cd) & MASK
-            if diff >= HALF or (diff == 0 and (s - cs) & MASK >= HALF) then break end
-            due[i], seq[i], item[i] = cd, cs, item[c]
-            i = c
-        end
-        due[i], seq[i], item[i] = d, s, it
+--- Adds entry (d, s, it).
+function heap.push(d, s, it)
+    local dues, seqs, items = heap.dues, heap.seqs, heap.items
+    local i = heap.n + 1
+    heap.n = i
+    if i > heap.grown then heap.grown = i end
+    while i > 1 do
+        local p = i // 2
+        local pd = dues[p]
+        local diff = (pd - d) & MASK
+        if diff >= HALF or (diff == 0 and (seqs[p] - s) & MASK >= HALF) then break end
+        dues[i], seqs[i], items[i] = pd, seqs[p], items[p]
+        i = p
     end
+    dues[i], seqs[i], items[i] = d, s, it
+end
 
-    local function push(d, s, it)
-        n = n + 1
-        if n > grown_to then grown_to = n end
-        local i = n
-        while i > 1 do
-            local p = i // 2
-            local pd = due[p]
-            local diff = (pd - d) & MASK
-            if diff >= HALF or (diff == 0 and (seq[p] - s) & MASK >= HALF) then break end
-            due[i], seq[i], item[i] = pd, seq[p], item[p]
-            i = p
-        end
-        due[i], seq[i], item[i] = d, s, it
-    end
-
-    local function peek()
-        if n > 0 then return due[1], seq[1], item[1] end
-    end
-
-    local function pop()
-        if n == 0 then return end
-        local d, s, it = due[1], seq[1], item[1]
-        local ld, ls, lit = due[n], seq[n], item[n]
-        due[n], seq[n], item[n] = nil, nil, nil
-        n = n - 1
-        if n > 0 then
-            sift_down(1, ld, ls, lit)
-        elseif grown_to * 3 > burst then
-            due, seq, item, grown_to = {}, {}, {}, 0
-        end
+--- Takes the first entry out: its due, seq and item (the heap must not be empty).
+function heap.pop()
+    local dues, seqs, items = heap.dues, heap.seqs, heap.items
+    local n = heap.n
+    local d, s, it = dues[1], seqs[1], items[1]
+    local ld, ls, lit = dues[n], seqs[n], items[n]
+    dues[n], seqs[n], items[n] = nil, nil, nil
+    n = n - 1
+    heap.n = n
+    if n == 0 then
+        if heap.grown * 3 > heap.BURST then heap.dues, heap.seqs, heap.items, heap.grown = {}, {}, {}, 0 end
         return d, s, it
     end
-
-    local function size() return n end
-
-    local function compact(is_live)
-        local kept = 0
-        for i = 1, n do
-            if is_live(seq[i], item[i]) then
-                kept = kept + 1
-                due[kept], seq[kept], item[kept] = due[i], seq[i], item[i]
-            end
+    local i = 1 -- sift the last entry down from the root
+    while true do
+        local c = i * 2
+        if c > n then break end
+        local cd, cs = dues[c], seqs[c]
+        if c < n then
+            local rd, rs = dues[c + 1], seqs[c + 1]
+            local diff = (rd - cd) & MASK
+            if diff >= HALF or (diff == 0 and (rs - cs) & MASK >= HALF) then c, cd, cs = c + 1, rd, rs end
         end
-        for i = kept + 1, n do due[i], seq[i], item[i] = nil, nil, nil end
-        n = kept
-        for i = n // 2, 1, -1 do sift_down(i, due[i], seq[i], item[i]) end
+        local diff = (ld - cd) & MASK
+        if diff >= HALF or (diff == 0 and (ls - cs) & MASK >= HALF) then break end
+        dues[i], seqs[i], items[i] = cd, cs, items[c]
+        i = c
     end
-
-    local function each(visit)
-        for i = 1, n do visit(due[i], seq[i], item[i]) end
-    end
-
-    return { push = push, peek = peek, pop = pop, size = size, compact = compact, each = each }
+    dues[i], seqs[i], items[i] = ld, ls, lit
+    return d, s, it
 end
+
+return heap

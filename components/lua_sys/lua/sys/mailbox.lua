@@ -67,7 +67,7 @@ function sys.sendMsg(name, p1, p2, p3, p4)
         box.waiter = nil
         -- A mailbox outlives a task cancelled with sys.taskCancel; a sendMsg to it must
         -- not schedule the dead task (which would resurrect it as a live task that fails).
-        if core.tasks[waiter] ~= nil then core.schedule_wake(waiter, millis()) end
+        if core.tasks[waiter] ~= nil then core.schedule(waiter, millis()) end
     end
     return true
 end

@@ -5,8 +5,9 @@ local core = require "sys.core"
 local check = require "sys.check"
 
 local sys = require "sys"
-local type, loaded = type, package.loaded
-local MASK = core.MASK
+local type, loaded, pairs = type, package.loaded, pairs
+local heap = core.heap
+local MASK = heap.MASK
 
 --- Sets a function called for every task switch, timer firing and message dispatch:
 --- `fn(kind, name, start_us, duration_us)` with kind "run" (a task ran), "timer" or
@@ -14,6 +15,7 @@ local MASK = core.MASK
 ---@param fn fun(kind: string, name: string, start_us: integer, duration_us: integer)|nil
 function sys.setTrace(fn)
     if fn ~= nil and type(fn) ~= "function" then check.fail("sys.setTrace", 1, "fn", "be a function or nil", fn, 3) end
+    require "sys.slices" -- "run" events, and the labels new tasks keep while tracing
     core.hooks.trace = fn
 end
 
@@ -33,7 +35,10 @@ end
 --- module has loaded.
 ---@return table
 function sys.stats()
-    local stats = core.counts()
+    local stats = {}
+    for name, n in pairs(core.count) do stats[name] = n & MASK end
+    stats.scheduled = (heap.base + heap.seq) & MASK
+    stats.deadlines_pending = heap.n - heap.stale
     local timers = loaded["sys.timers"] or { count = 0, fired = 0, overruns = 0 }
     local mailbox = loaded["sys.mailbox"] or { full = 0, discarded = 0 }
     stats.timers_active = timers.count

@@ -12,6 +12,7 @@
 
 local core = require "sys.core"
 local check = require "sys.check"
+local labels = require "sys.labels"
 local tasks = require "sys.tasks"
 local timers = require "sys.timers"
 
@@ -28,7 +29,7 @@ local JOB_OPTIONS = { name = true, priority = true, on_error = true, backoff = t
 local function job_loop(handle, ...)
     local due = ticks_add(millis(), handle.interval)
     while true do
-        core.schedule_wake(handle.co, due)
+        core.schedule(handle.co, due)
         yield()
         handle.ticks = handle.ticks + 1
         local ok, message, traceback = core.call(handle.job, handle.job, ...)
@@ -82,7 +83,7 @@ function sys.every(ms, fn, options, ...)
     end
     local policy = options.policy or "rate"
     if not POLICIES[policy] then check.fail("sys.every", 3, "options.policy", 'be "rate" or "delay"', policy, 3) end
-    task_options.name = task_options.name or ("every@" .. core.source_of(fn))
+    task_options.name = task_options.name or ("every@" .. labels.source_of(fn))
     -- Not a tail call: new_handle's errors count on this frame to blame our caller.
     local handle = tasks.start_job(job_loop, task_options, { interval = ms, policy = policy, job = fn }, ...)
     return handle

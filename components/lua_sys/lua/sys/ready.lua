@@ -1,7 +1,8 @@
 -- The tiered ready queue: work that is due (a task to wake, a timer to fire) waiting
 -- for the loop to run it, in priority tiers with aging. Loaded when the first task
 -- leaves the normal tier (sys/tasks.lua); until then the loop takes due work straight
--- from the deadline heap, which is this queue's order with one tier.
+-- from the deadline heap, which is this queue's order with one tier. A task's tier is
+-- its handle's (handle.tier); tasks without a handle and timers are normal.
 --
 -- Each tier is a FIFO. A dispatch takes the oldest waiting item once it has waited
 -- AGING dispatches or more (ties go to the higher tier), and otherwise the head of the
@@ -17,7 +18,7 @@ local core = require "sys.core"
 local tiers = require "sys.tasks"
 
 local type = type
-local BURST, NORMAL = core.BURST, tiers.NORMAL
+local BURST, NORMAL = core.heap.BURST, tiers.NORMAL
 local take_from_heap = core.take_from_heap
 
 local ready = {}
@@ -40,7 +41,8 @@ local function push(item, s, due)
     local tier
     if type(item) == "thread" then
         core.tasks[item] = -s
-        tier = core.task_tiers[item] or NORMAL
+        local handle = core.handles[item]
+        tier = handle and handle.tier or NORMAL
     else
         item.seq = -s
         tier = NORMAL
@@ -88,9 +90,9 @@ local function pop()
 end
 
 -- core.take_due with tiers: moves everything due at `now` from the heap into the
--- queue, then takes the next item whose owner still wants it.
+-- queue, then takes the next item whose owner still wants it. (While only the normal
+-- tier is in use the queue is one FIFO in the heap's order.)
 local function take(now)
-    if core.tiered == 0 and count == 0 then return take_from_heap(now) end
     while true do
         local item, due, s = take_from_heap(now)
         if not item then break end

@@ -3,11 +3,13 @@
 
 local core = require "sys.core"
 local check = require "sys.check"
+local labels = require "sys.labels"
+require "sys.slices" -- handles' statistics
 
 local sys = require "sys"
 local type, tostring, pairs, setmetatable, getmetatable = type, tostring, pairs, setmetatable, getmetatable
 local unpack, pack, ceil = table.unpack, table.pack, math.ceil
-local MASK, MAX_MS = core.MASK, check.MAX_MS
+local MASK, MAX_MS = core.heap.MASK, check.MAX_MS
 
 local tasks = {}
 
@@ -43,30 +45,16 @@ function sys.nonfatal(message)
     return setmetatable({ message = message }, NonFatal)
 end
 
--- Puts task `co` in priority `tier`. The first task outside the normal tier brings in
--- the tiered ready queue (sys/ready.lua).
-local function set_tier(co, tier)
-    local tiers = core.task_tiers
-    if tiers[co] then core.tiered = core.tiered - 1 end
-    if tier == NORMAL then
-        tiers[co] = nil
-    else
-        require "sys.ready"
-        tiers[co] = tier
-        core.tiered = core.tiered + 1
-    end
-end
-
-local function tier_of(fname, n, priority)
-    local tier = tasks.TIERS[priority]
-    if not tier then check.fail(fname, n, "priority", PRIORITY_NAMES, priority) end
+-- A handle's task runs in priority tier handle.tier (sys/ready.lua reads it). The first
+-- task outside the normal tier brings in the tiered ready queue.
+local function use_tier(tier)
+    if tier ~= NORMAL then require "sys.ready" end
     return tier
 end
 
 -- Starts (or restarts) the handle's function as a new task.
 local function start_handle(handle)
     local co = core.new_task(handle.name, handle.fn)
-    set_tier(co, handle.tier)
     core.handles[co] = handle
     handle.co, handle.final = co, nil
     core.resume(co, unpack(handle.args, 1, handle.args.n))
@@ -137,8 +125,8 @@ local function new_handle(fname, n, fn, options, depth)
         return ceil(value)
     end
     return setmetatable({
-        fn = fn, name = name or ("task@" .. core.source_of(fn)),
-        tier = tier,
+        fn = fn, name = name or ("task@" .. labels.source_of(fn)),
+        tier = use_tier(tier),
         on_error = on_error,
         backoff = ms_option("backoff", 1000),
         backoff_max = ms_option("backoff_max", 60000),
@@ -181,7 +169,7 @@ end
 --- "done", "failed", "cancelled".
 ---@return string
 function Task:state()
-    return core.tasks[self.co] == nil and (self.final or "done") or core.state_of(self.co)
+    return core.tasks[self.co] == nil and (self.final or "done") or labels.state_of(self.co)
 end
 
 --- The task's priority tier name.
@@ -191,8 +179,9 @@ function Task:priority() return tasks.NAMES[self.tier] end
 --- Moves the task to another priority tier; it takes effect at its next wake-up.
 ---@param priority string
 function Task:setPriority(priority)
-    self.tier = tier_of("Task:setPriority", 1, priority)
-    if core.tasks[self.co] ~= nil then set_tier(self.co, self.tier) end
+    local tier = tasks.TIERS[priority]
+    if not tier then check.fail("Task:setPriority", 1, "priority", PRIORITY_NAMES, priority, 3) end
+    self.tier = use_tier(tier)
 end
 
 --- Cancels the task: it never runs again (a pending restart is dropped too).

@@ -9,7 +9,7 @@ local sys, hooks = require "sys", core.hooks
 local select, type, next, pairs = select, type, next, pairs
 local unpack, pack = table.unpack, table.pack
 local millis, micros = rtos.millis, rtos.micros
-local MASK, MAX_MS, INT_MAX = core.MASK, check.MAX_MS, check.INT_MAX
+local MASK, MAX_MS, INT_MAX = core.heap.MASK, check.MAX_MS, check.INT_MAX
 
 ---@class sys.Timer
 ---@field id integer
@@ -64,7 +64,7 @@ end
 local function stop_timer(t)
     local s = t.seq
     forget_timer(t)
-    core.drop_entry(s)
+    core.drop(s)
 end
 
 local function start_timer(fname, fn, ms, remaining, ...)
@@ -90,8 +90,7 @@ local function start_timer(fname, fn, ms, remaining, ...)
     end
     set[t] = true
     timers.count = timers.count + 1
-    t.seq = core.next_seq()
-    core.schedule((millis() + ms) & MASK, t.seq, t)
+    core.schedule(t, (millis() + ms) & MASK)
     return t.id
 end
 
@@ -178,8 +177,7 @@ function core.fire_timer(t, due, now)
             t.overruns = t.overruns + missed
             timers.overruns = timers.overruns + missed
         end
-        t.seq = core.next_seq()
-        core.schedule((due + (missed + 1) * ms) & MASK, t.seq, t)
+        core.schedule(t, (due + (missed + 1) * ms) & MASK)
     end
     local trace = hooks.trace
     local started = trace and micros()
@@ -191,7 +189,7 @@ function core.fire_timer(t, due, now)
     end
     if started then trace("timer", "timer " .. t.id, started, (micros() - started) & MASK) end
     if not ok then
-        core.report("timer", "timer " .. t.id .. " -> " .. core.source_of(t.fn), message, traceback)
+        core.report("timer", require("sys.labels").label_of(t), message, traceback)
     end
 end
 

@@ -17,13 +17,14 @@
 -- Loaded on first use (sys.lua).
 
 local core = require "sys.core"
+local labels = require "sys.labels"
 local log = require "log"
 local check = require "sys.check"
 
 local sys = require "sys"
 local micros, hooks = rtos.micros, core.hooks
 local CHECK_EVERY = 10000 -- VM instructions between clock readings
-local MASK = core.MASK
+local MASK = core.heap.MASK
 
 local co_create, co_resume, co_status, co_close = coroutine.create, coroutine.resume, coroutine.status,
     coroutine.close
@@ -48,12 +49,12 @@ local function hook()
     local ran = (now - started) & MASK
     if ran >= budget_us and not warned then
         warned = true
-        local name, ran_ms = core.label_of(owner), ran // 1000
+        local name, ran_ms = labels.label_of(owner), ran // 1000
         log.warn("sys", "watchdog: " .. name .. " has run " .. ran_ms .. " ms without yielding")
         sys.publish("SYS_WATCHDOG", { name = name, ran_ms = ran_ms })
     end
     if abort_us and ran >= abort_us then
-        aborting = "watchdog: " .. core.label_of(owner) .. " ran " .. ran // 1000 .. " ms without yielding"
+        aborting = "watchdog: " .. labels.label_of(owner) .. " ran " .. ran // 1000 .. " ms without yielding"
         error(aborting, 2)
     end
 end
