@@ -140,8 +140,8 @@ class Simulator:
                  clock_start_ms: int = 0,
                  timestamps: bool = False, output: Callable[[str], None] | None = None,
                  capture: bool = False, globals: dict[str, object] | None = None,
-                 console: ConsoleLink | None = None, trace: bool = False,
-                 watchdog_ms: int | None = None) -> None:
+                 console: ConsoleLink | None = None, exit_when_idle: bool | None = None,
+                 trace: bool = False, watchdog_ms: int | None = None) -> None:
         if lua_version not in LUA_VERSIONS:
             raise ValueError(f"lua_version must be one of {', '.join(LUA_VERSIONS)} (got {lua_version!r})")
         self.memory_limit = memory_limit_kb * 1024 if memory_limit_kb else 0
@@ -165,8 +165,10 @@ class Simulator:
         self._watchdog_ms = watchdog_ms
         self.stopping = False
         self.interrupting = False
-        if console is not None:
-            self.backend.attach_source()  # the console may post at any time: never idle
+        # rtos.receive(INF_TIMEOUT) ends the run as "idle" when nothing is pending; by
+        # default not with a console, which may post at any time (`run ... idle` asks).
+        if not (console is None if exit_when_idle is None else exit_when_idle):
+            self.backend.attach_source()
 
     # -- the host's side of the device --------------------------------------------------
 

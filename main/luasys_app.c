@@ -1,6 +1,5 @@
 #include "luasys_app.h"
 
-#include <stdio.h>
 #include <sys/stat.h>
 
 #include "esp_log.h"
@@ -71,11 +70,11 @@ lua_sys_exit_t luasys_app_boot(const lua_sys_config_t *config)
 
 void luasys_app_serve(lua_sys_config_t *config)
 {
-    static char script[192];
-    snprintf(script, sizeof script, "%s", config->script_path);
-    (void)luasys_app_boot(config);
-    while (lua_sys_console_next_run(script, sizeof script)) {
-        config->script_path = script;
-        (void)luasys_app_run(config);
+    static lua_sys_console_run_t next;
+    lua_sys_exit_t ended = luasys_app_boot(config);
+    while (lua_sys_console_next_run(ended, &next)) {
+        config->script_path = next.script_path;
+        config->exit_when_idle = next.exit_when_idle;
+        ended = luasys_app_run(config);
     }
 }

@@ -26,7 +26,8 @@ class Runtime(Protocol):
     version: str
     def submit(self, tag: str | None, source: bytes) -> None: ...   # raises ProtocolError
     def stop(self) -> None: ...                                     # raises ProtocolError
-    def start(self, script: str | None) -> None: ...                # None: the boot script
+    def start(self, script: str | None, idle_tag: str | None = None) -> None: ...
+    # script None: the boot script; idle_tag: a `run ... idle`'s, answered at its end
     def boot(self, reset_reason: str) -> None: ...                  # a reset: banner, boot script
     def interrupt(self) -> None: ...                                # Ctrl-C: the running console chunk
     def uptime_ms(self) -> int: ...                                 # since the last boot (reset)
@@ -202,23 +203,25 @@ class ConsoleServer:
         self._files.remove_leftover_parts()
         self._runtime.boot("sw")
 
-    def _do_run(self, tag: str, path: str) -> None:
+    def _do_run(self, tag: str, path: str, mode: str | None = None) -> None:
+        if mode is not None and mode != p.RUN_IDLE:
+            raise p.ProtocolError("bad-frame", f"run takes a path and optionally '{p.RUN_IDLE}' (got '{mode}')", tag)
         script = self._files.path(path, tag)
         if not script.is_file():
             raise p.ProtocolError("not-found", f"no file {path}", tag)
-        self._restart(tag, str(script))
+        self._restart(tag, str(script), tag if mode else None)
 
     def _do_restart(self, tag: str) -> None:
         self._restart(tag, None)
 
-    def _restart(self, tag: str, script: str | None) -> None:
+    def _restart(self, tag: str, script: str | None, idle_tag: str | None = None) -> None:
         """OK comes between the old run's end and the new run's first output."""
         try:
             self._runtime.stop()
         except p.ProtocolError as error:
             raise p.ProtocolError(error.code, error.message, tag) from None
         self._ok(tag)
-        self._runtime.start(script)
+        self._runtime.start(script, idle_tag)
 
     def _do_eval(self, tag: str, size: str, crc: str) -> None:
         size_n, crc_n = p.parse_size(size, p.EVAL_MAX, tag), p.parse_crc(crc, tag)

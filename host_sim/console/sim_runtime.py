@@ -50,14 +50,18 @@ class SimulatedRuntime:
             return
         self.start(None, guarded=self.safe_mode is not None)
 
-    def start(self, script: str | None, guarded: bool = False) -> None:
-        """Starts `script` (None: the boot script); call stop() first. `guarded`: the
-        boot's run, whose start passes after safe_mode.grace_s or when it returns."""
+    def start(self, script: str | None, idle_tag: str | None = None, guarded: bool = False) -> None:
+        """Starts `script` (None: the boot script); call stop() first. `idle_tag`: a
+        `run <path> idle`'s, whose run ends when idle and is then answered with how it
+        ended. `guarded`: the boot's run, whose start passes after safe_mode.grace_s or
+        when it returns."""
         script = Path(script) if script else self._boot_script
-        sim = Simulator(virtual_time=False, output=self._output.line, console=self, **self._options)
+        sim = Simulator(virtual_time=False, output=self._output.line, console=self,
+                        exit_when_idle=idle_tag is not None, **self._options)
         self._sim = sim
         self._on_trial = sim if guarded and script.is_file() else None
-        self._thread = threading.Thread(target=self._run_script, args=(sim, script), daemon=True, name="lua")
+        self._thread = threading.Thread(target=self._run_script, args=(sim, script, idle_tag), daemon=True,
+                                        name="lua")
         self._thread.start()
         if self._on_trial is not None:
             timer = threading.Timer(self.safe_mode.grace_s, self._settle, args=(sim, True))
@@ -102,25 +106,35 @@ class SimulatedRuntime:
         else:
             self._output.line("console: error: the script ended before it took the line")
 
-    def _run_script(self, sim: Simulator, script: Path) -> None:
+    def _run_script(self, sim: Simulator, script: Path, idle_tag: str | None) -> None:
         if not script.is_file():
             self._output.line(f"luasys: no {script.name} to run; push one (luasys push {script.name})")
             return
         result = sim.run_file(script)
+        ending = self._report_end(sim, script, result)
+        if idle_tag is not None and ending is not None:
+            self._output.raw(p.encode_reply(idle_tag, p.OK, ending))
+
+    def _report_end(self, sim: Simulator, script: Path, result) -> str | None:
+        """Says how the run ended, as the firmware's app does; returns the ending a
+        `run ... idle` is answered with (None: a reboot, which answers nothing)."""
         if self._sim is sim:
             self._drop_pending()
         stopped = sim.stopping  # an error that the stop raised in a busy task is a stop
         self._settle(sim, stopped or result.status != "error")  # a clean end or stop settles the start
         if stopped:
             self._output.line(f"luasys: {script.name} stopped")
-        elif result.status == "error":
+            return "stopped"
+        if result.status == "error":
             self._output.line(result.error)
             self._output.line(f"luasys: {script.name} ended with an error (traceback above)")
-        elif result.status == "reboot":
+            return "error"
+        if result.status == "reboot":
             self._output.line("luasys: rtos.reboot()")
             threading.Thread(target=self.boot, args=("sw",), daemon=True).start()
-        else:
-            self._output.line(f"luasys: {script.name} finished")
+            return None
+        self._output.line(f"luasys: {script.name} finished")
+        return "finished"
 
     def uptime_ms(self) -> int:
         """Milliseconds since the last boot (a reset), across runs: esp_timer_get_time()'s

@@ -254,3 +254,42 @@ def test_describe_shows_the_uptime_which_a_new_run_does_not_restart(device):
     after, run_clock = clocks(device.client.describe())
     assert after > before  # the device's uptime went on
     assert run_clock <= (time.monotonic() - asked) * 1000  # the new run's clock began after it was asked for
+
+
+IDLE_RUN = """
+sys.timerStart(function() print("timer fired") end, 30)
+sys.taskInit(function() sys.wait(10) print("task done") end)
+sys.run()
+print("sys.run returned")
+"""
+
+
+def test_a_run_until_idle_ends_with_its_last_timer_and_answers_after_its_output(device):
+    device.push("t_idle.lua", IDLE_RUN)
+    ending, printed = device.run_until_idle("t_idle.lua")
+    assert ending == "finished"
+    assert [line for line in printed if not line.startswith(("luasys:", "I ("))] == [
+        "task done", "timer fired", "sys.run returned"]
+    # The console is still there, ready for the next run.
+    device.push("t_fail.lua", "sys.run()\nerror('after the loop')\n")
+    ending, printed = device.run_until_idle("t_fail.lua")
+    assert ending == "error"
+
+
+def test_a_run_until_idle_that_another_run_stops_is_answered_stopped_first(device):
+    device.push("t_forever.lua", "print('loop running')\nsys.timerLoopStart(function() end, 50)\nsys.run()\n")
+    device.write(p.encode_request("i1", "run", "t_forever.lua", p.RUN_IDLE))
+    assert reply(device, "i1") == (p.OK, [])
+    device.expect("loop running")
+    device.write(p.encode_request("i2", "run", "t_forever.lua"))
+    assert reply(device, "i1") == (p.OK, ["stopped"])
+    assert reply(device, "i2") == (p.OK, [])
+    device.expect("loop running")
+
+
+def test_run_takes_only_idle_after_its_path(device):
+    device.push("t_idle.lua", IDLE_RUN)
+    status, args = request(device, "i3", "run", "t_idle.lua", "busy")
+    assert (status, args[0]) == (p.ERR, "bad-frame") and "'idle'" in args
+    status, args = request(device, "i4", "run", "t_idle.lua", p.RUN_IDLE, "x")
+    assert (status, args[0]) == (p.ERR, "bad-frame")

@@ -98,3 +98,11 @@ def test_the_console_topic_and_its_interrupt_argument_are_the_same() -> None:
 def test_describe_asks_the_same_lua_with_the_uptime() -> None:
     c_source = c_define("DESCRIBE_SOURCE").replace('\\"', '"').replace("%llu", "{uptime_ms}")
     assert c_source == f'"{server.DESCRIBE_SOURCE}"'
+
+
+def test_run_until_idle_is_the_same() -> None:
+    assert c_define("RUN_IDLE") == f'"{p.RUN_IDLE}"'
+    table = C_SOURCE[C_SOURCE.index("RUN_ENDINGS[] = {"):]
+    c_endings = tuple(re.findall(r'\[LUA_SYS_EXIT_[A-Z]+\] = "([a-z]+)"', table[:table.index("};")]))
+    assert c_endings == p.RUN_ENDINGS
+    assert "`OK " + "\\|".join(p.RUN_ENDINGS) + "`" in DOC

@@ -115,6 +115,26 @@ class ConsoleClient:
     def run(self, path: str) -> None:
         self._simple("run", p.check_path(path))
 
+    def run_until_idle(self, path: str, timeout_s: float | None = None) -> tuple[str, list[str]]:
+        """Runs `path` in a fresh runtime until nothing is left to happen (`run <path>
+        idle`). Returns how its main chunk ended ("finished", "error": the traceback was
+        printed, or "stopped": by another request) and the lines it printed, without
+        their ends (they go to on_output too)."""
+        tag = next(self._tags)
+        self._request(tag, "run", p.check_path(path), p.RUN_IDLE)
+        self._expect(tag, p.OK)
+        printed: list[bytes] = []
+        forward = self.on_output
+        self.on_output = lambda line: (printed.append(line), forward(line))
+        try:
+            frame, _ = self._reply(tag, time.monotonic() + (timeout_s or self.timeout_s))
+        finally:
+            self.on_output = forward
+        if frame.word != p.OK or len(frame.args) != 1 or frame.args[0] not in p.RUN_ENDINGS:
+            raise ConsoleError("bad-frame", f"a run's end is OK {'|'.join(p.RUN_ENDINGS)}, "
+                                            f"the device answered {' '.join((frame.word, *frame.args))}")
+        return frame.args[0], [line.rstrip(b"\r\n").decode("utf-8", "replace") for line in printed]
+
     def restart(self) -> None:
         self._simple("restart")
 

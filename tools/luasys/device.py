@@ -90,6 +90,12 @@ class Device:
         """Restarts the Lua runtime with the script at `path` on the device."""
         self.client.run(path)
 
+    def run_until_idle(self, path: str, timeout_s: float | None = None) -> tuple[str, list[str]]:
+        """Runs the script at `path` in a fresh runtime until nothing is left to happen
+        (no task waiting for a message or a timer); returns how its main chunk ended
+        ("finished", "error", "stopped") and the lines it printed."""
+        return self.client.run_until_idle(path, timeout_s)
+
     def start(self, path: str, source: str | bytes) -> None:
         """Pushes a script and runs it."""
         self.push(path, source)

@@ -23,9 +23,13 @@ PAYLOAD_IDLE_TIMEOUT_S = 2.0  # a payload that stalls this long is abandoned
 READY_TIMEOUT_S = 2.0     # how long a request may wait for the Lua loop to take it
 
 # Verbs, and the arguments each takes.
-VERBS = {"hello": 0, "put": 3, "get": 1, "ls": (0, 1), "rm": 1, "run": 1, "restart": 0,
+VERBS = {"hello": 0, "put": 3, "get": 1, "ls": (0, 1), "rm": 1, "run": (1, 2), "restart": 0,
          "eval": 2, "describe": 0, "safe-status": 0, "safe-clear": 0, "reset": 0, "mkdir": 1, "df": 0,
          "interrupt": 0}
+# `run <path> idle`: the run ends when idle (nothing pending: no message, no timer) and
+# then gets a second reply, `OK <ending>`: how its main chunk ended.
+RUN_IDLE = "idle"
+RUN_ENDINGS = ("finished", "error", "stopped")
 # Reply statuses. DATA is followed by a payload; READY asks for the request's payload.
 READY, OK, DATA, ERR = "READY", "OK", "DATA", "ERR"
 NO_TAG = "-"  # the tag of a reply to a header whose own tag could not be read

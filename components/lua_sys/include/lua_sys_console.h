@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "esp_err.h"
+#include "lua_sys.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,15 +65,23 @@ typedef struct {
  */
 esp_err_t lua_sys_console_start(const lua_sys_console_config_t *config);
 
+/** The run the console asks for (lua_sys_console_next_run). */
+typedef struct {
+    char script_path[LUA_SYS_CONSOLE_FULL_PATH_MAX];
+    /** `run <path> idle`: start it with lua_sys_config_t.exit_when_idle set. */
+    bool exit_when_idle;
+} lua_sys_console_run_t;
+
 /**
  * @brief Wait, between two runs of the Lua runtime, for the console to ask for
  *        the next one (`run` or `restart`).
  *
- * @param[out] script_path the script to run next
- * @param size size of script_path
- * @return true with script_path set; false when the console's input has ended.
+ * @param ended how the run that just ended ended (a `run <path> idle` gets
+ *        it as its second reply)
+ * @param[out] next the run to start next
+ * @return true with `next` set; false when the console's input has ended.
  */
-bool lua_sys_console_next_run(char *script_path, size_t size);
+bool lua_sys_console_next_run(lua_sys_exit_t ended, lua_sys_console_run_t *next);
 
 /**
  * @brief Whether the console's input has ended for good (a host's stdin closed).

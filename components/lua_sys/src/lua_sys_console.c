@@ -44,6 +44,7 @@
 #define RESET_DRAIN_MS 50 /* lets `reset`'s reply leave the UART before the reset */
 /* The device's uptime goes as text: a 32-bit Lua's integers end at 24.8 days. */
 #define DESCRIBE_SOURCE "return require(\"console\").describe(\"%llu\")"
+#define RUN_IDLE "idle" /* run's flag: the run ends when idle, and its end is answered */
 
 /* ---- state ------------------------------------------------------------- */
 
@@ -68,13 +69,22 @@ static struct {
     QueueHandle_t slot_free; /* one token while `pending` is empty */
     QueueHandle_t runs;      /* script paths for lua_sys_console_next_run */
     QueueHandle_t stopped;   /* a token each time the runtime has stopped */
+    char idle_tag[TAG_MAX + 1]; /* the `run ... idle` running now ("": none); the app's task only */
     bool started;
     size_t discard; /* bytes of an abandoned payload still to come: never read as commands */
 } s_con = { .lock = portMUX_INITIALIZER_UNLOCKED };
 
 typedef struct {
     char path[FULL_PATH_MAX];
+    char idle_tag[TAG_MAX + 1]; /* a `run <path> idle`'s tag, "" for any other run */
 } run_request_t;
+
+/* How a `run ... idle` ended, by lua_sys_exit_t: its second reply, `OK <ending>`. */
+static const char *const RUN_ENDINGS[] = {
+    [LUA_SYS_EXIT_OK] = "finished",
+    [LUA_SYS_EXIT_ERROR] = "error",
+    [LUA_SYS_EXIT_STOPPED] = "stopped",
+};
 
 /* ---- output: whole writes under stdout's lock, so print() never splits a reply */
 
@@ -696,22 +706,24 @@ static void do_rm(const char *tag, char **args)
     }
 }
 
-/* Tells the app what to run next ("": nothing, the console has ended); only
- * the latest request counts. Call lua_sys_stop() first: once the request is
- * queued the app may start the new run, which a later stop would hit. */
-static void set_next_run(const char *path)
+/* Tells the app what to run next ("": nothing, the console has ended), and
+ * for a `run ... idle` its tag ("" otherwise); only the latest request counts.
+ * Call lua_sys_stop() first: once the request is queued the app may start the
+ * new run, which a later stop would hit. */
+static void set_next_run(const char *path, const char *idle_tag)
 {
     run_request_t run;
     while (xQueueReceive(s_con.runs, &run, 0) == pdPASS) {
     }
     snprintf(run.path, sizeof run.path, "%s", path);
+    snprintf(run.idle_tag, sizeof run.idle_tag, "%s", idle_tag);
     xQueueSend(s_con.runs, &run, 0);
 }
 
 /* Stops the current run and starts `path` once it has ended; the OK comes
  * before anything the new run prints. A script that does not stop (a task that
  * never yields) gets ERR busy: the stop stays requested, for its next yield. */
-static void request_run(const char *tag, const char *path)
+static void request_run(const char *tag, const char *path, bool idle)
 {
     uint8_t token;
     while (xQueueReceive(s_con.stopped, &token, 0) == pdPASS) {
@@ -731,13 +743,18 @@ static void request_run(const char *tag, const char *path)
         return;
     }
     reply(tag, "OK");
-    set_next_run(path);
+    set_next_run(path, idle ? tag : "");
 }
 
 static void do_run(const char *tag, char **args)
 {
     char path[FULL_PATH_MAX];
     struct stat st;
+    bool idle = args[1] != NULL;
+    if (idle && strcmp(args[1], RUN_IDLE) != 0) {
+        reply(tag, "ERR bad-frame run takes a path and optionally '" RUN_IDLE "' (got '%.32s')", args[1]);
+        return;
+    }
     if (!full_path(tag, args[0], path)) {
         return;
     }
@@ -745,13 +762,13 @@ static void do_run(const char *tag, char **args)
         reply(tag, "ERR not-found no file %s", args[0]);
         return;
     }
-    request_run(tag, path);
+    request_run(tag, path, idle);
 }
 
 static void do_restart(const char *tag, char **args)
 {
     (void)args;
-    request_run(tag, s_con.config.boot_script);
+    request_run(tag, s_con.config.boot_script, false);
 }
 
 /* A reset asked for by the host: the reply first, then esp_restart() (a
@@ -873,7 +890,7 @@ static const struct {
     void (*run)(const char *tag, char **args);
 } COMMANDS[] = {
     { "hello", 0, 0, do_hello },     { "put", 3, 3, do_put },         { "get", 1, 1, do_get },
-    { "ls", 0, 1, do_ls },           { "rm", 1, 1, do_rm },           { "run", 1, 1, do_run },
+    { "ls", 0, 1, do_ls },           { "rm", 1, 1, do_rm },           { "run", 1, 2, do_run },
     { "restart", 0, 0, do_restart }, { "eval", 2, 2, do_eval },       { "describe", 0, 0, do_describe },
     { "safe-status", 0, 0, do_safe_status }, { "safe-clear", 0, 0, do_safe_clear },
     { "reset", 0, 0, do_reset },     { "mkdir", 1, 1, do_mkdir },     { "df", 0, 0, do_df },
@@ -1008,7 +1025,7 @@ static void console_task(void *arg)
     s_con.input_closed = true;
     taskEXIT_CRITICAL(&s_con.lock);
     (void)lua_sys_stop();
-    set_next_run("");
+    set_next_run("", "");
     vTaskDelete(NULL);
 }
 
@@ -1020,19 +1037,27 @@ bool lua_sys_console_input_closed(void)
     return closed;
 }
 
-bool lua_sys_console_next_run(char *script_path, size_t size)
+bool lua_sys_console_next_run(lua_sys_exit_t ended, lua_sys_console_run_t *next)
 {
     taskENTER_CRITICAL(&s_con.lock);
     s_con.runtime_running = false;
     taskEXIT_CRITICAL(&s_con.lock);
     drop_pending();
+    /* Before the stopped token: a run that stopped this one answers after. */
+    if (s_con.idle_tag[0] != '\0') {
+        bool known = (unsigned)ended < sizeof RUN_ENDINGS / sizeof *RUN_ENDINGS;
+        reply(s_con.idle_tag, "OK %s", known ? RUN_ENDINGS[ended] : RUN_ENDINGS[LUA_SYS_EXIT_ERROR]);
+        s_con.idle_tag[0] = '\0';
+    }
     uint8_t token = 1;
     xQueueSend(s_con.stopped, &token, 0); /* for request_run; one is enough */
     run_request_t run;
     if (xQueueReceive(s_con.runs, &run, portMAX_DELAY) != pdPASS || run.path[0] == '\0') {
         return false;
     }
-    snprintf(script_path, size, "%s", run.path);
+    snprintf(next->script_path, sizeof next->script_path, "%s", run.path);
+    next->exit_when_idle = run.idle_tag[0] != '\0';
+    strcpy(s_con.idle_tag, run.idle_tag);
     taskENTER_CRITICAL(&s_con.lock);
     s_con.runtime_running = true;
     taskEXIT_CRITICAL(&s_con.lock);

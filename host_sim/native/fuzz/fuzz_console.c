@@ -320,8 +320,8 @@ esp_err_t lua_sys_stop(void)
     if (!s_con.runtime_running) {
         return ESP_ERR_INVALID_STATE;
     }
-    char script[FULL_PATH_MAX];
-    (void)lua_sys_console_next_run(script, sizeof script); /* no run queued: returns at once */
+    lua_sys_console_run_t next;
+    (void)lua_sys_console_next_run(LUA_SYS_EXIT_STOPPED, &next); /* no run queued: returns at once */
     return ESP_OK;
 }
 
@@ -329,8 +329,8 @@ esp_err_t lua_sys_stop(void)
 static void lua_step(void)
 {
     if (uxQueueMessagesWaiting(s_con.runs) > 0) { /* the app starts the requested run */
-        char script[FULL_PATH_MAX];
-        if (!lua_sys_console_next_run(script, sizeof script)) {
+        lua_sys_console_run_t next;
+        if (!lua_sys_console_next_run(LUA_SYS_EXIT_OK, &next)) {
             FAIL("the console asked for an empty run while its input lasts");
         }
     }
@@ -590,8 +590,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FAIL("the upload %s was neither renamed nor deleted", s_open_part);
     }
     /* The app after the input ended: the console asks for no further run. */
-    char script[FULL_PATH_MAX];
-    if (lua_sys_console_next_run(script, sizeof script)) {
+    lua_sys_console_run_t next;
+    if (lua_sys_console_next_run(LUA_SYS_EXIT_STOPPED, &next)) {
         FAIL("a run requested after the input ended");
     }
     check_output();
