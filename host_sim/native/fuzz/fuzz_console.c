@@ -278,6 +278,12 @@ void luat_runtime_clear_interrupt(void)
 {
 }
 
+/* `describe` passes the device's uptime to Lua; any value does here. */
+int64_t luat_runtime_uptime_us(void)
+{
+    return 0;
+}
+
 /* The `reset` verb: the device restarts, which ends this input's run. */
 static jmp_buf s_reset;
 
