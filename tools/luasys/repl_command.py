@@ -14,13 +14,13 @@ import os
 import readline
 import signal
 import sys
-import threading
 from pathlib import Path
 
 import lupa.lua54
 
 from . import connection
 from .console_client import ConsoleClient, ConsoleError
+from .output_pump import OutputPump
 
 PROMPT, MORE = "> ", ">> "
 HISTORY_LINES = 1000
@@ -40,34 +40,6 @@ def register(commands: argparse._SubParsersAction) -> None:
                             description=__doc__.split("\n\n")[0].split(": ", 1)[1])
     connection.add_arguments(p)
     p.set_defaults(run=run)
-
-
-class _OutputPump:
-    """Shows what the device prints while the prompt waits for a line; the main thread
-    takes the client back (`paused()`) to run a chunk."""
-
-    def __init__(self, client: ConsoleClient) -> None:
-        self._client = client
-        self._lock = threading.Lock()
-        self._waiting = threading.Event()
-        threading.Thread(target=self._run, daemon=True, name="device-output").start()
-
-    def _run(self) -> None:
-        while True:
-            self._waiting.wait()
-            with self._lock:
-                try:
-                    self._client.pump(0.1)
-                except OSError:
-                    return
-
-    def __enter__(self) -> None:
-        self._waiting.set()
-
-    def __exit__(self, *exc) -> None:
-        self._waiting.clear()
-        self._lock.acquire()
-        self._lock.release()
 
 
 def read_chunk(complete) -> str:
@@ -126,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
     def body(client: ConsoleClient) -> None:
         print(f"{client.hello()} on {args.port}; Ctrl-C interrupts, Ctrl-D leaves", file=sys.stderr)
-        pump = _OutputPump(client)
+        pump = OutputPump(client)
         while True:
             try:
                 with pump:
