@@ -32,9 +32,11 @@ SIM_BACKENDS = [f"sim-{version}" for version in LUA_VERSIONS] + ["sim-5.4-wrap"]
 # "native-lua32": linked against a Lua built with LUA_32BITS, the firmware's number
 # model (32-bit integers, single-precision floats).
 # "idf-linux": the firmware itself (main/ + components/), built by ESP-IDF for its linux
-# target (tools/build-idf-linux.sh): the real FreeRTOS POSIX port and espressif/lua.
+# target (tools/build-idf-linux.sh): the real FreeRTOS POSIX port and espressif/lua;
+# "idf-linux-asan": the same with AddressSanitizer and UndefinedBehaviorSanitizer
+# (tools/build-idf-linux.sh --sanitize).
 ALL_BACKENDS = [*SIM_BACKENDS, "native", "native-wrap", "native-asan", "native-lua32", "native-lua32-wrap",
-                "idf-linux", "idf-linux-wrap"]
+                "idf-linux", "idf-linux-wrap", "idf-linux-asan"]
 IDF_LINUX_BUILD = REPO / "build" / "idf-linux"
 SANITIZER_REPORTS = ("Sanitizer", "runtime error:")
 CASE_TIMEOUT_S = 120
@@ -65,10 +67,12 @@ def native_binary(build: str = "native") -> Path:
     return path
 
 
-def idf_linux_elf() -> Path:
-    """The firmware built for ESP-IDF's linux target (build/idf-linux/luasys.elf, or the
-    file named by LUASYS_IDF_LINUX); skips (or fails, in CI) when it is not built."""
-    path = Path(os.environ.get("LUASYS_IDF_LINUX", IDF_LINUX_BUILD / "luasys.elf"))
+def idf_linux_elf(build: str = "idf-linux") -> Path:
+    """The firmware built for ESP-IDF's linux target (build/<build>/luasys.elf, or the
+    file named by LUASYS_<BUILD>: LUASYS_IDF_LINUX, LUASYS_IDF_LINUX_ASAN); skips (or
+    fails, in CI) when it is not built."""
+    variable = "LUASYS_" + build.upper().replace("-", "_")
+    path = Path(os.environ.get(variable, REPO / "build" / build / "luasys.elf"))
     if not path.is_file():
         _missing(f"ESP-IDF linux-target firmware not built ({path}): set up an ESP-IDF (your own, "
                  f"exported, or the kit: . \"$(../shared/esp-idf-kit/idf-kit.sh | tail -n 1)\") and run "
@@ -106,9 +110,9 @@ def serial_device_command(kind: str, fs: Path) -> list[str]:
 def script_command(backend: str, script: Path, clock_start_ms: int = 0) -> tuple[list[str], dict[str, str]]:
     """The command and extra environment that run `script` once on a program backend
     (build name, without "-wrap"), ending when nothing can happen any more."""
-    if backend == "idf-linux":
+    if backend.startswith("idf-linux"):
         # No command line on the linux target: main/luasys_linux_run.h.
-        return [str(idf_linux_elf())], {"LUASYS_RUN": str(script),
+        return [str(idf_linux_elf(backend))], {"LUASYS_RUN": str(script),
                                         "LUASYS_RUN_CLOCK_START_MS": str(clock_start_ms)}
     return [str(native_binary(backend)), "--exit-when-idle", "--clock-start-ms", str(clock_start_ms),
             str(script)], {}

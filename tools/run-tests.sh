@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test run, as CI does it: set up, build the native backend (plain, with
 # AddressSanitizer + UndefinedBehaviorSanitizer, and against a Lua built with
-# LUA_32BITS like the firmware's), build the firmware for ESP-IDF's linux target when an
-# ESP-IDF is set up (IDF_PATH and idf.py: your own after its export.sh, or the kit:
+# LUA_32BITS like the firmware's), build the firmware for ESP-IDF's linux target (plain,
+# and with AddressSanitizer + UndefinedBehaviorSanitizer) when an ESP-IDF is set up
+# (IDF_PATH and idf.py: your own after its export.sh, or the kit:
 # . "$(../shared/esp-idf-kit/idf-kit.sh | tail -n 1)"; .ci/run does that) and, with the
 # QEMU kit, the firmware for the ESP32-C3; run pytest.
 # tests/fuzz builds the libFuzzer targets itself and fuzzes each for a few seconds.
@@ -21,7 +22,7 @@ cmake -S host_sim/native -B build/native-lua32 -DLUASYS_LUA32_SRC="$lua32_src" >
 cmake --build build/native-lua32 -j2 >/dev/null
 export LUASYS_REQUIRE_NATIVE=1
 if [[ -n "${IDF_PATH:-}" ]] && command -v idf.py >/dev/null; then
-    tools/build-idf-linux.sh
+    tools/build-idf-linux.sh --sanitize
     export LUASYS_REQUIRE_IDF=1
 elif [[ "${LUASYS_REQUIRE_IDF:-}" == 1 ]]; then
     echo "run-tests: LUASYS_REQUIRE_IDF=1 but no ESP-IDF is set up (IDF_PATH, idf.py)" >&2

@@ -42,3 +42,14 @@ def test_scripts_run_with_the_lua_librarys_numbers(tmp_path: Path) -> None:
                           timeout=30)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2147483647\tfloat\t0.841\t3" in done.stdout.splitlines()
+
+
+def test_the_sanitized_build_has_its_sanitizers(tmp_path: Path) -> None:
+    # tools/build-idf-linux.sh --sanitize: the project's -DLUASYS_SANITIZE=ON must reach
+    # every component, or the conformance suite on idf-linux-asan proves nothing.
+    elf = idf_linux_elf("idf-linux-asan")
+    done = subprocess.run([str(elf)], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+                          env={"LUASYS_LUA_DIR": str(tmp_path), "ASAN_OPTIONS": "help=1"})
+    assert "Available flags for AddressSanitizer" in done.stderr, done.stdout + done.stderr
+    symbols = subprocess.run(["nm", str(elf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r" __asan_report_load\d", symbols) and "__ubsan_handle_" in symbols

@@ -3,8 +3,9 @@ linux target (the real FreeRTOS timer task): timer_start / timer_stop / restarts
 against real FreeRTOS timer firings (1-2 ms periods), also with a full queue.
 
 The checks (in timer_stress.lua) are about counts and order only. The sanitizer
-build (build/native-asan, when it exists) turns a timer handle used after its
-delete into a report, which fails the run even when the script's checks pass."""
+builds (build/native-asan, when it exists, and build/idf-linux-asan) turn a timer
+handle used after its delete into a report, which fails the run even when the
+script's checks pass."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ STEPS = 2000
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-@pytest.mark.parametrize("build", ["native", "native-asan", "idf-linux"])
+@pytest.mark.parametrize("build", ["native", "native-asan", "idf-linux", "idf-linux-asan"])
 def test_timer_start_stop_restart_race_firings(tmp_path: Path, build: str, seed: int) -> None:
     if build == "native-asan":
         build_dir(build, required=False)  # optional here, as in test_native_port.py

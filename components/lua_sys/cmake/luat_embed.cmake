@@ -5,10 +5,11 @@
 # alike. The glob is re-checked at every build (CONFIGURE_DEPENDS), so a new .lua file
 # needs no CMake edit.
 #
-# With LUAC, each file goes in as a binary chunk compiled by that luac, which must be
-# a host build of the target's Lua with the target's number model (the header of a
-# chunk checks the sizes of int, Instruction, lua_Integer and lua_Number); a true STRIP
-# drops the debug information. LUAC_TARGET names the CMake target that builds it, if any.
+# With LUAC, each file goes in as a binary chunk compiled by that compiler
+# (host_luac/luat_luac.c), which must be a host build of the target's Lua with the
+# target's number model (the header of a chunk checks the sizes of int, Instruction,
+# lua_Integer and lua_Number); a true STRIP drops the names of locals and upvalues and
+# keeps the lines. LUAC_TARGET names the CMake target that builds it, if any.
 # Without LUAC the files go in as source.
 set(LUAT_EMBED_GEN_SCRIPT "${CMAKE_CURRENT_LIST_DIR}/luat_embed_gen.cmake")
 
@@ -20,7 +21,7 @@ function(luat_embed_lua lua_dir output)
     if(arg_LUAC)
         set(what "bytecode")
         if(arg_STRIP)
-            set(what "stripped bytecode")
+            set(what "bytecode without local names")
         endif()
         list(APPEND depends "${arg_LUAC}" ${arg_LUAC_TARGET})
     endif()

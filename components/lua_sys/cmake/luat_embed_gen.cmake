@@ -1,12 +1,13 @@
-# cmake -DLUA_DIR=<dir> -DOUTPUT=<file.c> [-DLUAC=<luac> [-DSTRIP=ON]] -P luat_embed_gen.cmake
+# cmake -DLUA_DIR=<dir> -DOUTPUT=<file.c> [-DLUAC=<luat_luac> [-DSTRIP=ON]] -P luat_embed_gen.cmake
 #
 # Writes a C file defining luat_embedded_modules[] (see src/luat_embed.h):
 # one entry per .lua file under LUA_DIR, sorted by path. Module names follow
-# require: "a/b.lua" -> "a.b", "a/init.lua" -> "a". With LUAC each file is
-# compiled to a binary chunk first (luac runs in LUA_DIR on the relative path, so
-# the chunk's source name is the same "@a/b.lua" a source entry gets).
+# require: "a/b.lua" -> "a.b", "a/init.lua" -> "a". With LUAC (host_luac/luat_luac.c)
+# each file is compiled to a binary chunk first (it runs in LUA_DIR on the relative
+# path, so the chunk's source name is the same "@a/b.lua" a source entry gets); STRIP
+# drops the names of locals and upvalues (-n), keeping the lines.
 if(NOT LUA_DIR OR NOT OUTPUT)
-    message(FATAL_ERROR "usage: cmake -DLUA_DIR=<dir> -DOUTPUT=<file.c> [-DLUAC=<luac> [-DSTRIP=ON]] -P ${CMAKE_CURRENT_LIST_FILE}")
+    message(FATAL_ERROR "usage: cmake -DLUA_DIR=<dir> -DOUTPUT=<file.c> [-DLUAC=<luat_luac> [-DSTRIP=ON]] -P ${CMAKE_CURRENT_LIST_FILE}")
 endif()
 
 file(GLOB_RECURSE lua_files RELATIVE "${LUA_DIR}" "${LUA_DIR}/*.lua")
@@ -17,7 +18,7 @@ if(LUAC)
     file(MAKE_DIRECTORY "${chunk_dir}")
     set(strip_flag "")
     if(STRIP)
-        set(strip_flag "-s")
+        set(strip_flag "-n")
     endif()
 endif()
 

@@ -8,11 +8,13 @@
 /* How an embedded binary chunk is loaded. Lua 5.5 loads it in place ("B", a fixed
  * buffer): the functions' code and line information and the long strings stay in
  * the image instead of being copied to the heap (docs/firmware.md has the figures).
- * The image holds source or bytecode (cmake/luat_embed.cmake), never both. */
+ * The chunks keep their line information (cmake/host_luac/luat_luac.c says why).
+ * Lua 5.4 has no fixed buffers and copies ("b"). The image holds source or bytecode
+ * (cmake/luat_embed.cmake), never both. */
 #if LUA_VERSION_NUM >= 505
 #define BINARY_MODE "B"
 #else
-#define BINARY_MODE "B"
+#define BINARY_MODE "b"
 #endif
 
 static int embed_searcher(lua_State *L)

@@ -49,8 +49,7 @@ target_include_directories(lua32 PUBLIC "${lua32_dir}")
 target_link_libraries(lua32 PUBLIC m ${CMAKE_DL_LIBS})
 message(STATUS "Lua with LUA_32BITS from ${LUASYS_LUA32_SRC}")
 
-# A host luac with the same number model, which compiles the runtime's Lua files to
-# the bytecode the image embeds (components/lua_sys/cmake/luat_embed.cmake).
-add_executable(luac32 "${lua32_dir}/luac.c")
-target_compile_options(luac32 PRIVATE -w)
+# The firmware's host compiler with the same number model, which compiles the runtime's
+# Lua files to the bytecode the image embeds (components/lua_sys/cmake/luat_embed.cmake).
+add_executable(luac32 "${COMPONENT_DIR}/cmake/host_luac/luat_luac.c")
 target_link_libraries(luac32 PRIVATE lua32)
