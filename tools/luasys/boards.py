@@ -27,6 +27,10 @@ UART_BRIDGES = {
 }
 
 
+# Every board kind, for a reset: Espressif's own USB peripherals, then the bridges.
+KINDS = ("usb-serial-jtag", "usb-otg", *UART_BRIDGES.values())
+
+
 @dataclass(frozen=True)
 class Port:
     device: str

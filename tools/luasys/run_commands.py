@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from . import boards, connection
+from .errors import CommandError
 from .transport import SerialTransport
 
 
@@ -33,6 +34,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                                         "(the PC devices, sockets) or with --soft. A reset asked for never "
                                         "counts toward safe mode.")
     p.add_argument("--soft", action="store_true", help="ask the firmware to reset itself (esp_restart())")
+    p.add_argument("--board", choices=boards.KINDS, metavar="KIND",
+                   help="the kind of ESP board behind a port luasys cannot identify by its USB IDs (an "
+                        "rfc2217:// URL of a remote board, an unlisted adapter): reset it through DTR/RTS "
+                        f"with that kind's sequence ({', '.join(boards.KINDS)})")
     connection.add_arguments(p)
     p.set_defaults(run=reset)
 
@@ -61,7 +66,10 @@ def run(args: argparse.Namespace) -> int:
 
 def reset(args: argparse.Namespace) -> int:
     port = connection.resolve_port(args)
-    kind = None if args.soft else boards.kind_of(port)
+    if args.soft and args.board:
+        raise CommandError("--soft and --board contradict each other (the firmware resets itself, or the "
+                           "board's lines do)")
+    kind = None if args.soft else args.board or boards.kind_of(port)
     if kind is None:
         return connection.run_command(args, lambda client: print(client.reset().decode(), file=sys.stderr))
     link = SerialTransport(port, args.baud)
