@@ -4,15 +4,19 @@ on save, restart, output streamed)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pexpect
 import pytest
 
 from luasys.cli import main
+from luasys.repl_command import interrupts_deferred
 
 from backends import serial_device_command
 
@@ -139,3 +143,23 @@ def test_watch_pushes_on_save_and_restarts(device, tmp_path: Path):
     watch.expect(pexpect.EOF)
     watch.close()
     assert watch.exitstatus == 130 or watch.signalstatus == signal.SIGINT
+
+
+def test_a_ctrl_c_while_a_chunk_is_sent_waits_until_the_request_is_out():
+    """A Ctrl-C while the REPL sends a chunk must not cut the request short (the device
+    would read the rest as source). With another thread running, as the REPL's output
+    pump is, blocking SIGINT in the main thread does not hold it back: the kernel hands
+    it to the other thread and Python raises it in the main thread all the same."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    sent = []
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with interrupts_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0)  # a point where Python would raise it
+                sent.append("the rest of the request")
+        assert sent == ["the rest of the request"]
+    finally:
+        stop.set()

@@ -10,11 +10,13 @@ comes back; Ctrl-D leaves."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import readline
 import signal
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import lupa.lua54
 
@@ -51,6 +53,21 @@ def read_chunk(complete) -> str:
     while chunk.strip() and not complete(chunk):
         chunk += "\n" + input(MORE)
     return chunk
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C inside the block raises KeyboardInterrupt when the block is done. (Blocking
+    SIGINT would not do: the kernel hands it to another thread, the output pump's, and
+    Python raises it in the main thread all the same.)"""
+    pressed = []
+    previous = signal.signal(signal.SIGINT, lambda *_: pressed.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
 
 
 def show_result(client: ConsoleClient, tag: str) -> None:
@@ -114,12 +131,9 @@ def run(args: argparse.Namespace) -> int:
             tag = None
             try:
                 # A Ctrl-C in the middle of the request would leave the device reading the
-                # rest of it as source: it waits (blocked) until the request is out.
-                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-                try:
+                # rest of it as source: it waits until the request is out.
+                with interrupts_deferred():
                     tag = client.eval_send(chunk)
-                finally:
-                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
                 show_result(client, tag)
             except ConsoleError as error:
                 print(f"error: {error.message}", flush=True)
