@@ -9,7 +9,7 @@
 -- Each kind of detector is in its own file, gesture/<kind>.lua, loaded the first time
 -- gesture.<kind> is looked up: a script pays only for the kinds it uses. This file
 -- holds what they share: the subscription, the gesture published. The options are
--- checked by gesture/options.lua, loaded for each detector made and not kept.
+-- checked by gesture/options.lua, loaded when a detector is made and not kept.
 -- A detector's pending state lives in the closure it subscribes with, so removing
 -- the subscription releases the state too.
 
@@ -73,14 +73,18 @@ function Detector:emit(producer, inputs)
         inputs = inputs })
 end
 
+-- The options are checked by gesture/options.lua, needed only while a detector is
+-- made, so not kept: package.loaded forgets it, and `checker` holds it weakly, so that
+-- detectors made in a row load it once and the next garbage collection frees it.
+local checker = setmetatable({}, { __mode = "v" })
+
 -- The public function of a kind. Its file returns listen(detector) -> the function
--- that takes each input. The options are validated by gesture/options.lua, loaded
--- for each detector made and not kept (package.loaded forgets it).
+-- that takes each input.
 local function define(kind)
     local listen = require("gesture." .. kind)
     return function(opts)
-        local options = require "gesture.options"
-        package.loaded["gesture.options"] = nil
+        local options = checker[1] or require "gesture.options"
+        package.loaded["gesture.options"], checker[1] = nil, options
         local d = setmetatable(options(kind, opts), Detector)
         local on_input, match = listen(d), d.match
         local function subscriber(input)

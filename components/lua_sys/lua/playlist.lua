@@ -18,7 +18,7 @@
 -- completed. Reasons: "completed", "cancelled", "interrupted".
 --
 -- This file holds what registering and playing need; a definition's validation is in
--- playlist/define.lua, loaded for each register or update and not kept. update,
+-- playlist/define.lua, loaded when a register or update needs it and not kept. update,
 -- remove, list and join are in playlist/more.lua, loaded the first time one of them is
 -- looked up; it is handed `core`, this file's state, which scripts never see.
 
@@ -56,12 +56,16 @@ local core = { defs = defs, runs = runs }
 -- Definitions
 ------------------------------------------------------------------------------------
 
--- Returns a private, validated copy of `def` (playlist/define.lua). Validating is
--- needed only while registering or updating, so its code is loaded for the call and
--- not kept: package.loaded forgets it, and once the call returns it is garbage.
+-- Validating is needed only while registering or updating, so its code
+-- (playlist/define.lua) is not kept: package.loaded forgets it, and `validator` holds
+-- it weakly, so that registrations in a row load it once and the next garbage
+-- collection frees it.
+local validator = setmetatable({}, { __mode = "v" })
+
+-- Returns a private, validated copy of `def`.
 function core.normalise(fname, def)
-    local normalise = require "playlist.define"
-    package.loaded["playlist.define"] = nil
+    local normalise = validator[1] or require "playlist.define"
+    package.loaded["playlist.define"], validator[1] = nil, normalise
     return normalise(fname, def)
 end
 

@@ -13,10 +13,10 @@ local millis = rtos.millis
 ---@param d gesture.Detector
 ---@return fun(input: table)
 return function(d)
-    local window = d.window
+    local window, key_of = d.window, d.key
     local first, first_at = {}, {} -- [producer] = the pending first tap, its time
     return function(input)
-        local key, now = d.key(input), millis()
+        local key, now = key_of(input), millis()
         local tap = first[key]
         if tap and sys.ticksDiff(now, first_at[key]) <= window then
             first[key], first_at[key] = nil, nil

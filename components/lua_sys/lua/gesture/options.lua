@@ -1,6 +1,6 @@
--- gesture's detector options, validated: gesture.lua loads this file for each detector
--- made and does not keep it (its code is needed only then). Errors blame the caller of
--- gesture.<kind>, two calls up.
+-- gesture's detector options, validated: gesture.lua loads this file when a detector
+-- is made and does not keep it (its code is needed only then). Errors blame the caller
+-- of gesture.<kind>, two calls up.
 
 local check = require "sys.check"
 

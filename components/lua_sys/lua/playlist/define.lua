@@ -1,5 +1,5 @@
 -- playlist's definitions, validated and normalised: what playlist.register and
--- playlist.update call. playlist.lua loads this file for each such call and does not
+-- playlist.update call. playlist.lua loads this file when they need it and does not
 -- keep it (its code is needed only then).
 
 local check = require "sys.check"
