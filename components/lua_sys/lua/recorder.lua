@@ -7,6 +7,7 @@
 -- Loaded only when a recording starts.
 
 local sys = require "sys"
+local check = require "sys.check"
 local console = require "console"
 
 local recorder = {}
@@ -76,11 +77,8 @@ end
 ---@param max_records integer|nil records kept between two drains (default DEFAULT_LIMIT)
 ---@return string
 function recorder.start(max_records)
-    max_records = max_records or recorder.DEFAULT_LIMIT
-    if mtype(max_records) ~= "integer" or max_records < 1 then
-        error("recorder.start: argument #1 'max_records' must be an integer >= 1 (got " .. tostring(max_records) .. ")", 2)
-    end
-    records, count, limit, lost = {}, 0, max_records, 0
+    limit = check.integer("recorder.start", 1, "max_records", max_records or recorder.DEFAULT_LIMIT, 1)
+    records, count, lost = {}, 0, 0
     started_ms = sys.setReceiveTap(tap)
     if not plain_print then
         plain_print = print
@@ -104,11 +102,8 @@ end
 ---@return string
 function recorder.drain(max_records)
     local n = math.min(count, max_records or count)
-    local out = {}
-    for i = 1, n do out[i] = records[i] end
-    local rest = {}
-    for i = n + 1, count do rest[#rest + 1] = records[i] end
-    records, count = rest, #rest
+    local out = table.move(records, 1, n, 1, {})
+    records, count = table.move(records, n + 1, count, 1, {}), count - n
     if lost > 0 and count == 0 then
         out[#out + 1] = format('{"t":%d,"lost":%d}', now(), lost)
         lost = 0
