@@ -4,7 +4,8 @@ Prints what the runtime costs before a user's first line runs; asserts nothing.
 
 1. On lupa (Lua 5.3/5.4/5.5, 64-bit), with a stub `rtos`: the resident heap (two full
    collections before and after each step) of `require "sys"`, then of each toolkit
-   module and of each part of sys that loads on first use, cumulatively; and what each
+   module and of each part of sys and of the toolkit that loads on first use,
+   cumulatively; and what each
    runtime file's prototypes cost loaded from source and from stripped bytecode.
    `--luatos DIR` measures LuatOS's `sys.lua` from DIR beside it (a checkout of
    openLuat/LuatOS's script/corelib; reference only, nothing of it is in this
@@ -90,6 +91,9 @@ OURS = [
     ("+ mailboxes (sys.taskInitEx)", 'local _ = require("sys").taskInitEx'),
     ("+ observation (sys.describe)", 'local _ = require("sys").describe'),
     ("+ watchdog (sys.setWatchdog)", 'local _ = require("sys").setWatchdog'),
+    ("+ ringbuf's rarer methods (rb.wait)", 'local _ = require("ringbuf").new(4).wait'),
+    ("+ playlist.update/remove/list/join", 'local _ = require("playlist").join'),
+    ("+ gesture's three detector kinds", 'local g = require "gesture"; local _ = g.double_tap, g.simultaneous, g.sequence'),
 ]
 TOOLKIT_ROWS = 4  # sys + ringbuf + playlist + gesture: the first rows of OURS
 
