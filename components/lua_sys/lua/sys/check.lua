@@ -87,6 +87,22 @@ function check.topic(fname, n, value)
     return value
 end
 
+--- Raises the error for the arguments of sys.subscribe or sys.unsubscribe (`fname`):
+--- a callback that is no function or task, or a topic (or list of topics) that is no
+--- string or number, or an empty list.
+function check.subscription(fname, topic, callback)
+    local t = type(callback)
+    if t ~= "function" and t ~= "thread" then fail(fname, 2, "callback", "be a function or a task", callback) end
+    local topics = type(topic) == "table" and topic or { topic }
+    if topics[1] == nil then
+        fail(fname, 1, "topic", "be a string, a number or a non-empty list of them", topic)
+    end
+    for _, each in ipairs(topics) do
+        t = type(each)
+        if t ~= "string" and (t ~= "number" or each ~= each) then fail(fname, 1, "topic", "be a string or a number", each) end
+    end
+end
+
 --- `value` if its type is `kind`, or if it is nil and `optional`.
 ---@param kind type
 ---@return any

@@ -453,40 +453,31 @@ function core.unsubscribe_one(topic, callback)
 end
 local unsubscribe_one = core.unsubscribe_one
 
--- Checks the arguments of sys.subscribe/unsubscribe and applies `action` to each topic.
-local function for_each_topic(fname, topic, callback, action)
-    local kind = type(callback)
-    if kind ~= "function" and kind ~= "thread" then
-        checked("fail", fname, 2, "callback", "be a function or a task", callback)
-    end
-    local topics = type(topic) == "table" and topic or { topic }
-    if topics[1] == nil then
-        checked("fail", fname, 1, "topic", "be a string, a number or a non-empty list of them", topic)
-    end
-    for _, each in ipairs(topics) do -- all checked before any is applied
-        kind = type(each)
-        if kind ~= "string" and (kind ~= "number" or each ~= each) then
-            checked("fail", fname, 1, "topic", "be a string or a number", each)
+-- sys.subscribe or sys.unsubscribe: applies `action` to each topic of `topic` (one, or a
+-- list), all checked before any is applied.
+local function for_each_topic(fname, action)
+    return function(topic, callback)
+        local topics = type(topic) == "table" and topic or { topic }
+        local kind = type(callback)
+        local valid = (kind == "function" or kind == "thread") and topics[1] ~= nil
+        for _, each in ipairs(topics) do
+            kind = type(each)
+            if kind ~= "string" and (kind ~= "number" or each ~= each) then valid = false end
         end
+        if not valid then checked("subscription", fname, topic, callback) end
+        for _, each in ipairs(topics) do action(each, callback) end
     end
-    for _, each in ipairs(topics) do action(each, callback) end
 end
 
 --- Subscribes `callback` to `topic` (or to each topic of a list). A function is
 --- called with the message's arguments; a task is resumed with the topic and the
 --- arguments. Subscribing the same callback twice to a topic has no further effect.
----@param topic string|number|(string|number)[]
----@param callback function|thread
-function sys.subscribe(topic, callback)
-    for_each_topic("sys.subscribe", topic, callback, subscribe_one)
-end
+---@type fun(topic: string|number|(string|number)[], callback: function|thread)
+sys.subscribe = for_each_topic("sys.subscribe", subscribe_one)
 
 --- Removes a subscription made with sys.subscribe.
----@param topic string|number|(string|number)[]
----@param callback function|thread
-function sys.unsubscribe(topic, callback)
-    for_each_topic("sys.unsubscribe", topic, callback, unsubscribe_one)
-end
+---@type fun(topic: string|number|(string|number)[], callback: function|thread)
+sys.unsubscribe = for_each_topic("sys.unsubscribe", unsubscribe_one)
 
 local function deliver(topic, first, last)
     local list = subs[topic]
@@ -545,18 +536,6 @@ local function dispatch()
     mq_head, mq_tail = 1, 1
 end
 
--- The arguments of the waitUntil family, checked inline on the common path.
-function core.check_wait(fname, topic, ms)
-    local t = type(topic)
-    if t ~= "string" and (t ~= "number" or topic ~= topic) then
-        checked("fail", fname, 1, "topic", "be a string or a number", topic)
-    end
-    if ms ~= nil and (type(ms) ~= "number" or not (ms >= 0 and ms <= MAX_MS)) then
-        checked("fail", fname, 2, "ms", "be a number >= 0 and <= " .. MAX_MS, ms)
-    end
-end
-local check_wait = core.check_wait
-
 -- Turns what resumed the task (nothing on timeout; topic, args... for a message)
 -- into waitUntil's result. A wait that ended some other way than by a message on
 -- `topic` (a timeout, say) takes the task out of the list itself; delivery did that
@@ -580,7 +559,11 @@ end
 function sys.waitUntil(topic, ms)
     local co = current
     if co == nil or co ~= co_running() then running_task("sys.waitUntil") end
-    check_wait("sys.waitUntil", topic, ms)
+    local kind = type(topic)
+    if kind ~= "string" and (kind ~= "number" or topic ~= topic) then checked("topic", "sys.waitUntil", 1, topic) end
+    if ms ~= nil and (type(ms) ~= "number" or not (ms >= 0 and ms <= MAX_MS)) then
+        checked("ms", "sys.waitUntil", 2, "ms", ms, 0, MAX_MS)
+    end
     -- Subscribed for one message, unless subscribed to `topic` for good already.
     if subscribe_one(topic, co) then waiting_on[co] = topic end
     return until_result(co, topic, suspend(co, ms))
@@ -633,15 +616,6 @@ local function run_due(now)
     return true
 end
 
--- The due time of the earliest live deadline, or nil.
-local function next_due()
-    while heap.n > 0 do
-        if is_live(heap.seqs[1], heap.items[1]) then return heap.dues[1] end
-        pop()
-        heap.stale = heap.stale - 1
-    end
-end
-
 local function handle_incoming(id, ...)
     if id == nil then return (...) end -- timeout: nil; "idle" or "stop": the loop ends
     count.rtos_messages = count.rtos_messages + 1
@@ -660,10 +634,14 @@ function core.turn()
     if run_due(now) then
         timeout = 0 -- the turn's budget ran out: due work may be left
     else
-        local due = next_due()
-        if due then
-            timeout = (due - millis()) & MASK
-            if timeout >= HALF then timeout = 0 end -- already due
+        while heap.n > 0 do -- until the earliest live deadline
+            if is_live(heap.seqs[1], heap.items[1]) then
+                timeout = (heap.dues[1] - millis()) & MASK
+                if timeout >= HALF then timeout = 0 end -- already due
+                break
+            end
+            pop()
+            heap.stale = heap.stale - 1
         end
     end
     if hooks.slice then hooks.slice(nil) end -- blocking is not running

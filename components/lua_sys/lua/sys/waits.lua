@@ -36,7 +36,8 @@ end
 ---@return any ...
 function sys.waitUntilExt(topic, ms)
     local co = core.running_task("sys.waitUntilExt")
-    core.check_wait("sys.waitUntilExt", topic, ms)
+    check.topic("sys.waitUntilExt", 1, topic)
+    if ms ~= nil then check.ms("sys.waitUntilExt", 2, "ms", ms, 0, check.MAX_MS) end
     return until_ext_result(co, topic, wait_for(co, topic, ms))
 end
 
