@@ -7,7 +7,8 @@ local T = require "harness"
 -- The modules of the runtime that a script may use; loading them all makes every
 -- exported function of the runtime reachable.
 local MODULES = { "sys", "log", "ringbuf", "playlist", "gesture", "recorder", "sys.timers", "sys.waits",
-    "sys.tasks", "sys.periodic", "sys.mailbox", "sys.observe", "sys.describe", "sys.watchdog" }
+    "sys.tasks", "sys.periodic", "sys.mailbox", "sys.observe", "sys.describe", "sys.watchdog", "sys.core",
+    "sys.heap", "sys.check", "sys.labels", "sys.deadlines", "sys.cancel", "sys.ticks", "sys.luatos" }
 
 local function runtime_functions()
     local found, seen = {}, {}
