@@ -21,9 +21,10 @@
 -- playlist/define.lua, loaded when a register or update needs it and not kept. update,
 -- remove, list and join are in playlist/more.lua, loaded the first time one of them is
 -- looked up; it is handed `core`, this file's state, which scripts never see.
+-- sys.check, with its messages, is loaded when an argument is wrong (and by
+-- playlist/define.lua).
 
 local sys = require "sys"
-local check = require "sys.check"
 
 local millis = rtos.millis
 
@@ -72,7 +73,7 @@ end
 --- The definition registered under `handle`, or the argument error of `fname`.
 function core.registered(fname, handle)
     local def = defs[handle]
-    if not def then check.fail(fname, 1, "handle", "be a registered playlist handle", handle, 4) end
+    if not def then require("sys.check").fail(fname, 1, "handle", "be a registered playlist handle", handle, 4) end
     return def
 end
 

@@ -12,17 +12,20 @@
 -- keeps `put` and `get` O(1) amortised and the arrays at most about twice the
 -- number of live messages.
 --
--- The rarer methods (pull, list, clear, wait, bytes_used, capacity) and the message of
--- an oversized put are in ringbuf/more.lua, loaded the first time one is looked up.
+-- The rarer methods (pull, list, clear, wait, bytes_used, capacity), the checks of
+-- unusual options and the message of an oversized put are in ringbuf/more.lua, loaded
+-- the first time one is looked up.
 
-local check = require "sys.check"
+-- Arguments are checked inline. sys.check, with its messages, is loaded only when a
+-- quick test fails, and decides: it raises the error, or accepts what the quick test
+-- leaves to it (an integral float id, an unusual option table). A right call never
+-- loads it.
+local math_type = math.type
 
 local OVERHEAD = 4
 local ID_MAX = 65535
 -- The length field is 2 bytes wide, whatever the capacity.
 local DATA_MAX = 65535
-
-local NEW_OPTIONS = { overwrite = true }
 
 local ringbuf = { OVERHEAD = OVERHEAD, ID_MAX = ID_MAX, DATA_MAX = DATA_MAX }
 
@@ -48,12 +51,18 @@ local rings_made = 0
 ---@param opts? {overwrite?: boolean} overwrite: evict the oldest messages when full
 ---@return ringbuf.Ring
 function ringbuf.new(capacity, opts)
-    capacity = check.integer("ringbuf.new", 1, "capacity", capacity, OVERHEAD, nil, 2)
-    check.type("ringbuf.new", 2, "opts", opts, "table", true, 2)
+    if math_type(capacity) ~= "integer" or capacity < OVERHEAD then
+        capacity = require("sys.check").integer("ringbuf.new", 1, "capacity", capacity, OVERHEAD, nil, 2)
+    end
     local overwrite = false
-    if opts then
-        check.fields("ringbuf.new", 2, "opts", opts, NEW_OPTIONS, 2)
-        overwrite = check.type("ringbuf.new", 2, "opts.overwrite", opts.overwrite, "boolean", true, 2) or false
+    if opts ~= nil then
+        -- Quick: {} or {overwrite = <boolean>}.
+        local key = type(opts) == "table" and next(opts)
+        if key == nil or key == "overwrite" and type(opts.overwrite) == "boolean" and next(opts, key) == nil then
+            overwrite = key ~= nil and opts.overwrite
+        else
+            overwrite = Ring._options(opts)
+        end
     end
     rings_made = rings_made + 1
     return setmetatable({
@@ -108,8 +117,10 @@ Ring._remove_at = remove_at
 ---@return boolean ok
 ---@return integer|string evicted_or_reason messages evicted (ok), or "full"
 function Ring:put(id, data)
-    id = check.integer("ringbuf.put", 1, "id", id, 1, ID_MAX, 2)
-    check.type("ringbuf.put", 2, "data", data, "string", nil, 2)
+    if math_type(id) ~= "integer" or id < 1 or id > ID_MAX then
+        id = require("sys.check").integer("ringbuf.put", 1, "id", id, 1, ID_MAX, 2)
+    end
+    if type(data) ~= "string" then require("sys.check").type("ringbuf.put", 2, "data", data, "string", nil, 2) end
     local cost = #data + OVERHEAD
     if cost > self._capacity or #data > DATA_MAX then self:_too_long(data) end
     local evicted = 0

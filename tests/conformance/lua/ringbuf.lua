@@ -149,6 +149,22 @@ T.case("ringbuf rejects bad arguments", function()
     T.ok(long:find(":" .. line .. ":", 1, true), "blames the caller: " .. long)
 end)
 
+-- The arguments are checked inline, and sys.check decides what the quick tests leave
+-- to it: both paths must accept the same.
+T.case("ringbuf accepts integral floats and any valid options", function()
+    local rb = ringbuf.new(8.0, {})
+    T.eq(math.type(rb:capacity()), "integer")
+    T.eq({ rb:put(1, "1234"), rb:put(2, "") }, { true, false, "full" })
+    rb = ringbuf.new(8, { overwrite = true, [1] = "not an option name" })
+    T.eq({ rb:put(1, "1234") }, { true, 0 })
+    T.eq({ rb:put(2, "1234") }, { true, 1 }, "overwrite, from the checked path")
+    local refusing = ringbuf.new(8, { overwrite = false })
+    refusing:put(1, "1234")
+    T.eq({ refusing:put(2, "") }, { false, "full" })
+    T.eq(rb:pull(2.0), "1234")
+    T.eq(rb:wait(0.0), nil, "an empty ring and a zero timeout")
+end)
+
 T.case("ringbuf wait returns a message put later by another task", function()
     local rb = ringbuf.new(64)
     local got = {}

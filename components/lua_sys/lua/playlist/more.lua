@@ -3,7 +3,6 @@
 -- state and helpers (defs, runs, normalise, registered, stop_runs).
 
 local sys = require "sys"
-local check = require "sys.check"
 
 local millis = rtos.millis
 
@@ -57,7 +56,9 @@ return function(playlist, core)
     ---@return boolean stopped false on timeout
     ---@return string|nil reason why it stopped; nil if it had stopped before join was called
     function playlist.join(run_id, timeout)
-        if timeout ~= nil then check.integer("playlist.join", 2, "timeout", timeout, 0, nil, 2) end
+        if timeout ~= nil and (math.type(timeout) ~= "integer" or timeout < 0) then
+            timeout = require("sys.check").integer("playlist.join", 2, "timeout", timeout, 0, nil, 2)
+        end
         local deadline = timeout and sys.ticksAdd(millis(), timeout)
         while runs[run_id] do
             local left = deadline and sys.ticksDiff(deadline, millis())

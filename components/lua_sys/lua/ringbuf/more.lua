@@ -1,16 +1,27 @@
--- The rarer methods of ringbuf's rings (pull, list, clear, wait, bytes_used, capacity)
--- and the error of an oversized put: ringbuf.lua looks them up here the first time a
--- ring needs one.
+-- The rarer methods of ringbuf's rings (pull, list, clear, wait, bytes_used, capacity),
+-- the checks of unusual options and the error of an oversized put: ringbuf.lua looks
+-- them up here the first time a ring needs one. Arguments are checked as in
+-- ringbuf.lua: inline, sys.check only when a quick test fails.
 
 local ringbuf = require "ringbuf"
-local check = require "sys.check"
+
+local math_type = math.type
 
 ---@class ringbuf.Ring
 local Ring = {}
 
+-- ringbuf.new's options when they are not {} or {overwrite = <boolean>}: checked by
+-- sys.check, which raises or accepts them. Returns the overwrite flag.
+function Ring._options(opts)
+    local check, fields = require "sys.check", { overwrite = true }
+    check.type("ringbuf.new", 2, "opts", opts, "table", true, 3)
+    check.fields("ringbuf.new", 2, "opts", opts, fields, 3)
+    return check.type("ringbuf.new", 2, "opts.overwrite", opts.overwrite, "boolean", true, 3) or false
+end
+
 -- Raises put's error for `data` that could never fit.
 function Ring:_too_long(data)
-    check.fail("ringbuf.put", 2, "data", string.format("be at most %d bytes",
+    require("sys.check").fail("ringbuf.put", 2, "data", string.format("be at most %d bytes",
         math.min(self._capacity - ringbuf.OVERHEAD, ringbuf.DATA_MAX)), data, 4, #data .. " bytes")
 end
 
@@ -18,7 +29,9 @@ end
 ---@param id integer 1..65535
 ---@return string|nil data nil when no message has this id
 function Ring:pull(id)
-    id = check.integer("ringbuf.pull", 1, "id", id, 1, ringbuf.ID_MAX, 2)
+    if math_type(id) ~= "integer" or id < 1 or id > ringbuf.ID_MAX then
+        id = require("sys.check").integer("ringbuf.pull", 1, "id", id, 1, ringbuf.ID_MAX, 2)
+    end
     local ids = self._ids
     for i = self._head, self._tail do
         if ids[i] == id then
@@ -60,7 +73,9 @@ end
 ---@return integer|nil id nil on timeout
 ---@return string|nil data
 function Ring:wait(timeout)
-    if timeout ~= nil then check.integer("ringbuf.wait", 1, "timeout", timeout, 0, nil, 2) end
+    if timeout ~= nil and (math_type(timeout) ~= "integer" or timeout < 0) then
+        timeout = require("sys.check").integer("ringbuf.wait", 1, "timeout", timeout, 0, nil, 2)
+    end
     if self._live > 0 then return self:get() end
     local sys, millis = require "sys", rtos.millis
     self._topic = self._topic or ("ringbuf#" .. self._serial)
