@@ -146,3 +146,31 @@ T.case("a callback's error traceback ends at the callback, not in the loop's fra
         T.ok(last:find(defined, 1, true), report.kind .. "'s last frame: " .. last)
     end
 end)
+
+T.case("seqs are renumbered between turns: order, liveness and the scheduled count go on", function()
+    local heap = require("sys.core").heap
+    -- As if 2^29 deadlines had been scheduled (the total stays): the next turn renumbers.
+    heap.base, heap.seq = heap.base + heap.seq - (1 << 29), 1 << 29
+    local scheduled = sys.stats().scheduled
+    local order, loops = {}, 0
+    local stopped = sys.timerStart(function() order[#order + 1] = "stopped" end, 200)
+    sys.timerStart(function() order[#order + 1] = "timer 150" end, 150)
+    local loop = sys.timerLoopStart(function()
+        loops = loops + 1
+        if loops == 1 then order[#order + 1] = "loop" end
+    end, 100)
+    sys.taskInit(function()
+        sys.wait(10)
+        order[#order + 1] = "task 10"
+        sys.timerStop(stopped)
+        sys.wait(240)
+        order[#order + 1] = "task 250"
+        sys.timerStop(loop)
+    end)
+    sys.run()
+    T.ok(heap.seq < 100, "renumbered: seq " .. heap.seq)
+    T.eq(table.concat(order, ", "), "task 10, loop, timer 150, task 250")
+    -- 3 timers started, 2 waits, and each firing of the loop timer schedules its next.
+    T.eq(sys.stats().scheduled, (scheduled + 5 + loops) & 0x7FFFFFFF)
+    T.eq(sys.stats().deadlines_pending, 0)
+end)
