@@ -1,5 +1,5 @@
 /* LuaSys example firmware: mount the script filesystem, hook up a button
- * interrupt, start the console (docs/console-protocol.md) and run
+ * interrupt and the `board` module's timer interrupt, start the console (docs/console-protocol.md) and run
  * /lua/main.lua, then whatever the console's run/restart ask for. A script
  * error is logged with its traceback and the device stays up (no reboot
  * loop); rtos.reboot() restarts it. After SAFE_MODE_BOOTS failed starts in a
@@ -18,6 +18,7 @@
 #if CONFIG_IDF_TARGET_LINUX
 #include "luasys_linux_run.h"
 #else
+#include "luasys_board.h"
 #include "luasys_button.h"
 #endif
 
@@ -68,6 +69,9 @@ void app_main(void)
 #endif
     lua_sys_config_t config = LUA_SYS_CONFIG_DEFAULT();
     config.script_path = luasys_fs_script_path();
+#if !CONFIG_IDF_TARGET_LINUX
+    config.open_libs = luasys_board_open;
+#endif
 #if CONFIG_IDF_TARGET_LINUX
     if (luasys_linux_run_requested(&config)) {
         exit(luasys_app_run(&config) == LUA_SYS_EXIT_OK ? EXIT_SUCCESS : EXIT_FAILURE);

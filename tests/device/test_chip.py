@@ -1,7 +1,8 @@
 """What only a chip has, on the firmware booted in QEMU's esp32c3 machine (device kind
 `qemu`): the boot script from the LittleFS partition of the flash image, and safe mode
 kept in RTC memory across real resets (esp_restart(): RTC_SW_CPU_RST) and forgotten at a
-power-on (a new QEMU process on the same flash: POWERON). docs/firmware.md#the-firmware-in-qemu."""
+power-on (a new QEMU process on the same flash: POWERON); messages posted from a timer
+interrupt. docs/firmware.md#the-firmware-in-qemu."""
 
 from __future__ import annotations
 
@@ -88,3 +89,26 @@ def test_a_power_on_starts_a_new_series(chip, request):
     powered_on = Device(DutTransport(dut), "qemu")
     powered_on.wait_banner()
     wait_for_status(powered_on, ("off", 1, 3))
+
+
+ALARMS = """
+local got = {}
+sys.subscribe("alarm", function(n, in_isr)
+    got[#got + 1] = n .. ":" .. tostring(in_isr)
+    if n == 5 then
+        print("alarms " .. table.concat(got, " ") .. "; posted " .. board.alarm_stop()
+              .. ", dropped " .. rtos.queue_stats().dropped)
+    end
+end)
+board.alarm(20, 5)
+sys.run()
+"""
+
+
+def test_messages_posted_from_a_timer_interrupt_reach_their_lua_handler(chip):
+    # board.alarm (main/luasys_board.c): an esp_timer dispatched from the SYSTIMER
+    # interrupt posts "alarm", n, xPortInIsrContext() with lua_sys_post_from_isr.
+    booted(chip)
+    chip.start("alarms.lua", ALARMS)
+    assert chip.expect("alarms ").line == "alarms 1:true 2:true 3:true 4:true 5:true; posted 5, dropped 0"
+    assert "must be 1..86400000 ms" in chip.eval("return select(2, pcall(board.alarm, 0, 1))")

@@ -80,6 +80,8 @@ typedef struct {
     uint64_t rejected;   /*!< C posts refused because name or arguments were invalid */
 } lua_sys_queue_stats_t;
 
+struct lua_State;
+
 /** How a run of the Lua runtime ended. */
 typedef enum {
     LUA_SYS_EXIT_OK = 0, /*!< the script's main chunk returned */
@@ -101,6 +103,11 @@ typedef struct {
     /** Test hosts only: the value rtos.millis() starts from, so that tests can cross
      *  the clock's wrap from LUA_SYS_CLOCK_MASK to 0 within a short run. */
     uint32_t clock_start_ms;
+    /** Optional: the firmware's own Lua modules. Called in each new state after the
+     *  standard libraries and `rtos`, before the runtime and the script load
+     *  (register them with luaL_requiref or in package.preload); an error it raises
+     *  ends the run as a script error would. NULL: none. */
+    void (*open_libs)(struct lua_State *L);
 } lua_sys_config_t;
 
 /** rtos.millis() and rtos.micros() count modulo 2^31: the device's Lua has 32-bit

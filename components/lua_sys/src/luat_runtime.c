@@ -178,6 +178,9 @@ static int runtime_main(lua_State *L)
     lua_setfield(L, LUA_REGISTRYINDEX, LUAT_STOP_HOOK);
     luaL_requiref(L, "rtos", luaopen_rtos, 1);
     lua_pop(L, 1);
+    if (s_rt.config.open_libs != NULL) {
+        s_rt.config.open_libs(L);
+    }
     luat_embed_install_searcher(L);
     prepend_script_dir(L, script_path);
 
