@@ -114,21 +114,26 @@ static void store(record_t record)
 
 #endif
 
-/* Resets that a crashing script causes. Every other reason (power-on, a
- * software reset asked for by rtos.reboot() or the console, the reset pin or
- * the USB-Serial-JTAG reset a host uses, deep sleep) ends a start on trial
- * without counting it. The ESP-IDF linux target always reports power-on. */
-static bool crash_reset(esp_reset_reason_t reason)
+/* Resets that a crashing script causes, named; NULL for every other reason
+ * (power-on, a software reset asked for by rtos.reboot() or the console, the
+ * reset pin or the USB-Serial-JTAG reset a host uses, deep sleep), which ends
+ * a start on trial without counting it. The ESP-IDF linux target always
+ * reports power-on. */
+static const char *crash_reset(esp_reset_reason_t reason)
 {
     switch (reason) {
     case ESP_RST_PANIC:
+        return "a panic";
     case ESP_RST_INT_WDT:
+        return "the interrupt watchdog";
     case ESP_RST_TASK_WDT:
+        return "the task watchdog";
     case ESP_RST_WDT:
+        return "a watchdog";
     case ESP_RST_CPU_LOCKUP:
-        return true;
+        return "a CPU lockup";
     default:
-        return false;
+        return NULL;
     }
 }
 
@@ -148,8 +153,12 @@ bool luasys_safe_mode_enter_boot(const char *script_path)
     if (!s_safe.decided) {
         s_safe.decided = true;
         record_t record = load();
-        if (record.on_trial && crash_reset(esp_reset_reason())) {
+        const char *crash = crash_reset(esp_reset_reason());
+        if (record.on_trial && crash != NULL) {
             record.failed++;
+            printf("luasys: reset by %s while the boot script was starting: %u failed start%s in a row\r\n",
+                   crash, record.failed, record.failed == 1 ? "" : "s");
+            fflush(stdout);
         }
         record.on_trial = false;
         FILE *script = fopen(script_path, "r");

@@ -1,8 +1,8 @@
 """What only a chip has, on the firmware booted in QEMU's esp32c3 machine (device kind
 `qemu`): the boot script from the LittleFS partition of the flash image, and safe mode
 kept in RTC memory across real resets (esp_restart(): RTC_SW_CPU_RST) and forgotten at a
-power-on (a new QEMU process on the same flash: POWERON); messages posted from a timer
-interrupt. docs/firmware.md#the-firmware-in-qemu."""
+power-on (a new QEMU process on the same flash: POWERON), and across the task watchdog's
+resets; messages posted from a timer interrupt. docs/firmware.md#the-firmware-in-qemu."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from luasys.device import Device, DutTransport
 FAILING_BOOT = "error('boom at start')\n"
 HEALTHY_BOOT = "sys.taskInit(function() while true do sys.wait(100) end end)\nsys.run()\n"
 COUNT_TIMEOUT_S = 20
+WATCHDOG_TIMEOUT_S = 120  # 5 s of emulated busy loop, which QEMU may run far slower
 
 
 @pytest.fixture
@@ -112,3 +113,17 @@ def test_messages_posted_from_a_timer_interrupt_reach_their_lua_handler(chip):
     chip.start("alarms.lua", ALARMS)
     assert chip.expect("alarms ").line == "alarms 1:true 2:true 3:true 4:true 5:true; posted 5, dropped 0"
     assert "must be 1..86400000 ms" in chip.eval("return select(2, pcall(board.alarm, 0, 1))")
+
+
+def test_a_boot_script_that_hangs_is_reset_by_the_task_watchdog_three_times_then_skipped(chip):
+    # The task watchdog panics (CONFIG_ESP_TASK_WDT_PANIC) when the busy main chunk
+    # starves the idle task; each reset is ESP_RST_TASK_WDT during the start's trial.
+    booted(chip)
+    chip.push("main.lua", "while true do end\n")
+    software_reset(chip)
+    for failed in (1, 2, 3):
+        chip.expect("task_wdt: Task watchdog got triggered", WATCHDOG_TIMEOUT_S)
+        chip.expect(f"luasys: reset by the task watchdog while the boot script was starting: {failed} failed start",
+                    WATCHDOG_TIMEOUT_S)
+    chip.expect("SAFE MODE")
+    assert chip.client.safe_status() == ("on", 3, 3)
