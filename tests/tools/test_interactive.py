@@ -1,4 +1,5 @@
-"""The interactive commands through a real pty (pexpect), waiting on output: the REPL
+"""The interactive commands through a real pty (pexpect), waiting on output, on every
+serial device (simulator, native build, linux target): the REPL
 (prompt, values, `=expr`, multi-line chunks, history, Ctrl-C) and `luasys watch` (push
 on save, restart, output streamed)."""
 
@@ -18,20 +19,23 @@ import pytest
 from luasys.cli import main
 from luasys.repl_command import interrupts_deferred
 
-from backends import serial_device_command
+from backends import SERIAL_DEVICES, serial_device_command
 
 TIMEOUT_S = 20
 
 
-# The device side of Ctrl-C runs on every device kind in tests/device/test_console.py;
-# here the interactive commands themselves, on the two PC devices.
-@pytest.fixture(params=["sim", "native"])
+@pytest.fixture(params=SERIAL_DEVICES)
 def device(request, tmp_path: Path):
+    """(its pty, its filesystem). On the linux target a timeout is the known console hang
+    when a print meets a reply (docs/firmware.md, limits), an expected failure there."""
+    if request.param == "idf-linux":
+        request.applymarker(pytest.mark.xfail(raises=pexpect.TIMEOUT, strict=False,
+                                              reason="linux target: the console hangs when a print meets a reply"))
     fs = tmp_path / "fs"
     fs.mkdir()
     (fs / "main.lua").write_text("sys.timerLoopStart(function() end, 1000)\nsys.run()\n")
     server = subprocess.Popen(serial_device_command(request.param, fs), stdout=subprocess.PIPE, text=True)
-    yield server.stdout.readline().strip(), fs
+    yield server.stdout.readline().strip(), fs, request.param
     server.terminate()
     server.wait(timeout=10)
 
@@ -43,7 +47,7 @@ def spawn(tmp_path: Path, *argv: str) -> pexpect.spawn:
 
 
 def test_the_repl(device, tmp_path: Path):
-    port, _fs = device
+    port, _fs, kind = device
     repl = spawn(tmp_path, "repl", "--port", port)
     repl.expect_exact("> ")
     repl.sendline("1 + 1")
@@ -71,12 +75,19 @@ def test_the_repl(device, tmp_path: Path):
     repl.sendline("error('boom')")
     repl.expect("error: .*boom")
     repl.expect_exact("> ")
-    repl.sendline("y = 1 print('spin' .. 'ning') while true do end")  # never ends: Ctrl-C interrupts it
-    repl.expect_exact("spinning")  # printed by the device (the typed line says 'spin' .. 'ning')
-    repl.sendcontrol("c")
-    repl.expect_exact("^C")
-    repl.expect("error: .*interrupted")
-    repl.expect_exact("> ")
+    # A chunk that never ends: Ctrl-C interrupts it. Not on the linux target, whose
+    # console task a spinning Lua task starves (docs/firmware.md, limits; tests/device
+    # keeps the case as an expected failure there).
+    if kind != "idf-linux":
+        repl.sendline("y = 1 print('spin' .. 'ning') while true do end")
+        repl.expect_exact("spinning")  # printed by the device (the typed line says 'spin' .. 'ning')
+        repl.sendcontrol("c")
+        repl.expect_exact("^C")
+        repl.expect("error: .*interrupted")
+        repl.expect_exact("> ")
+    else:
+        repl.sendline("y = 1")
+        repl.expect_exact("> ")
     repl.sendline("y + 1")  # the same running program answers: no restart, y is still there
     repl.expect_exact("2\r\n")
     repl.expect_exact("> ")
@@ -91,7 +102,7 @@ def test_the_repl(device, tmp_path: Path):
 def test_ctrl_c_ends_a_chunk_that_waits(device, tmp_path: Path):
     """A chunk parked in sys.wait or sys.waitUntil runs no Lua the count hook could stop:
     the interrupt cancels it instead. The tasks it started and the rest go on."""
-    port, _fs = device
+    port, _fs, _kind = device
     repl = spawn(tmp_path, "repl", "--port", port)
     repl.expect_exact("> ")
     repl.sendline("ticks = 0 sys.taskInit(function() while true do sys.wait(10) ticks = ticks + 1 end end)")
@@ -120,7 +131,7 @@ def test_ctrl_c_ends_a_chunk_that_waits(device, tmp_path: Path):
 
 
 def test_watch_pushes_on_save_and_restarts(device, tmp_path: Path):
-    port, fs = device
+    port, fs, _kind = device
     folder = tmp_path / "app"
     folder.mkdir()
     script = folder / "main.lua"

@@ -89,6 +89,10 @@ def interrupt(client: ConsoleClient, tag: str | None) -> None:
     except ConsoleError as error:
         print(f"error: {error.message}", flush=True)
         return
+    except TimeoutError:
+        print("error: the device did not answer the interrupt (is its console starved by a busy task?)",
+              flush=True)
+        return
     if tag is None:
         return
     try:
