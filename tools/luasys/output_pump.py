@@ -25,6 +25,8 @@ class OutputPump:
         while True:
             self._waiting.wait()
             with self._lock:
+                if not self._waiting.is_set():  # paused while this thread waited for the lock
+                    continue
                 try:
                     self._client.pump(PUMP_S)
                 except OSError:
