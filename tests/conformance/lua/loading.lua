@@ -83,3 +83,16 @@ T.case("the first error report loads the labels, the first bad argument the chec
     T.ok(package.loaded["sys.check"] ~= nil, "sys.check loaded by the bad argument")
     sys.run()
 end)
+
+T.case("timers and the ticks helpers called rightly do not load the argument checks", function()
+    local fired = false
+    sys.timerStart(function() fired = true end, 5)
+    sys.timerAdvStart(function() end, 5, 2)
+    T.eq(sys.ticksAdd(sys.ticksDiff(10, 4), 1), 7)
+    sys.run()
+    T.ok(fired, "the timer fired")
+    T.eq(package.loaded["sys.check"], nil)
+    T.raises("sys.timerStart: argument #2 'ms' must be a number >= 0 and <= 536870912 (got -1)",
+        sys.timerStart, print, -1)
+    T.ok(package.loaded["sys.check"] ~= nil, "sys.check loaded by the bad argument")
+end)

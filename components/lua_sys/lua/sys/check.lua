@@ -21,7 +21,7 @@ check.MAX_MS = require("sys.heap").MAX_MS
 --- The largest integer of the device's 32-bit Lua, 2^31 - 1, as an integer. (Not
 --- `2 ^ 31 - 1`: `^` gives a float, and in single precision that rounds to 2^31, which
 --- has no 32-bit integer representation.)
-check.INT_MAX = 0x7fffffff
+check.INT_MAX = require("sys.heap").INT_MAX
 
 --- How a message shows a value: strings quoted, other scalars as they print, the rest
 --- by type.

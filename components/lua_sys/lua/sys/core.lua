@@ -67,11 +67,13 @@ local core = {
     started_ms = millis(), -- the runtime's start on the rtos clock
 }
 
--- Raises the argument error of sys/check.lua's checker `kind` (loaded then: a right
--- call never needs it). A tail call, so the checker blames the caller's caller.
-local function checked(kind, ...)
+--- Calls sys/check.lua's checker `kind`, loaded then: the parts of sys test their
+--- arguments inline and call this only when a quick test fails, so a right call never
+--- needs it. A tail call, so the checker blames the same caller as if called directly.
+function core.checked(kind, ...)
     return require("sys.check")[kind](...)
 end
+local checked = core.checked
 
 ------------------------------------------------------------------------------------
 -- Errors: caught, logged with a traceback, counted, published; never fatal.

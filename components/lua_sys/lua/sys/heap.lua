@@ -24,6 +24,9 @@ local heap = {
     MASK = MASK, HALF = HALF,
     --- The longest duration any LuaSys call accepts, in ms (about 6.2 days).
     MAX_MS = 1 << 29,
+    --- The device's largest integer, 2^31 - 1 (its Lua has 32-bit integers), as an
+    --- integer: times count modulo MASK + 1 because of it.
+    INT_MAX = MASK,
     --- The one policy for giving a burst's memory back: an array part never shrinks
     --- by itself, so a structure whose arrays grew past about BURST slots is replaced
     --- by a fresh one once it empties. Below that, keeping the arrays saves

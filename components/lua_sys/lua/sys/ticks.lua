@@ -1,12 +1,12 @@
 -- sys.ticksDiff and sys.ticksAdd: arithmetic on rtos.millis() values across the
 -- clock's wrap. Loaded on first use (sys.lua).
 
-local heap = require "sys.heap"
-local check = require "sys.check"
+local core = require "sys.core"
 
-local sys = require "sys"
+local sys, checked = require "sys", core.checked
 local math_type = math.type
-local MASK, HALF, INT_MIN, INT_MAX = heap.MASK, heap.HALF, -check.INT_MAX - 1, check.INT_MAX
+local heap = core.heap
+local MASK, HALF, INT_MIN, INT_MAX = heap.MASK, heap.HALF, -heap.INT_MAX - 1, heap.INT_MAX
 
 --- The signed difference `a - b`, in ms, between two rtos.millis() values, right also
 --- across the clock's wrap at 2^31 (like MicroPython's time.ticks_diff). Valid while
@@ -16,8 +16,8 @@ local MASK, HALF, INT_MIN, INT_MAX = heap.MASK, heap.HALF, -check.INT_MAX - 1, c
 ---@return integer
 function sys.ticksDiff(a, b)
     if math_type(a) ~= "integer" or math_type(b) ~= "integer" then
-        a = check.integer("sys.ticksDiff", 1, "a", a, INT_MIN, INT_MAX)
-        b = check.integer("sys.ticksDiff", 2, "b", b, INT_MIN, INT_MAX)
+        a = checked("integer", "sys.ticksDiff", 1, "a", a, INT_MIN, INT_MAX)
+        b = checked("integer", "sys.ticksDiff", 2, "b", b, INT_MIN, INT_MAX)
     end
     return ((a - b + HALF) & MASK) - HALF
 end
@@ -28,8 +28,8 @@ end
 ---@return integer
 function sys.ticksAdd(t, ms)
     if math_type(t) ~= "integer" or math_type(ms) ~= "integer" then
-        t = check.integer("sys.ticksAdd", 1, "t", t, INT_MIN, INT_MAX)
-        ms = check.integer("sys.ticksAdd", 2, "ms", ms, INT_MIN, INT_MAX)
+        t = checked("integer", "sys.ticksAdd", 1, "t", t, INT_MIN, INT_MAX)
+        ms = checked("integer", "sys.ticksAdd", 2, "ms", ms, INT_MIN, INT_MAX)
     end
     return (t + ms) & MASK
 end

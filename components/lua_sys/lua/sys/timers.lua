@@ -3,13 +3,12 @@
 -- deadline heap, not an OS timer; the loop hands it to core.fire_timer when it is due.
 
 local core = require "sys.core"
-local check = require "sys.check"
 
-local sys, hooks = require "sys", core.hooks
+local sys, hooks, checked = require "sys", core.hooks, core.checked
 local select, type, next, pairs = select, type, next, pairs
-local unpack, pack = table.unpack, table.pack
+local unpack, pack, ceil, math_type = table.unpack, table.pack, math.ceil, math.type
 local millis, micros = rtos.millis, rtos.micros
-local MASK, MAX_MS, INT_MAX = core.heap.MASK, check.MAX_MS, check.INT_MAX
+local MASK, MAX_MS, INT_MAX = core.heap.MASK, core.heap.MAX_MS, core.heap.INT_MAX
 
 ---@class sys.Timer
 ---@field id integer
@@ -68,8 +67,10 @@ local function stop_timer(t)
 end
 
 local function start_timer(fname, fn, ms, remaining, ...)
-    check.func(fname, 1, "fn", fn)
-    ms = check.ms(fname, 2, "ms", ms, remaining == 1 and 0 or 1, MAX_MS)
+    if type(fn) ~= "function" then checked("func", fname, 1, "fn", fn) end
+    local min = remaining == 1 and 0 or 1
+    if type(ms) ~= "number" or not (ms >= min and ms <= MAX_MS) then checked("ms", fname, 2, "ms", ms, min, MAX_MS) end
+    ms = ceil(ms) -- a wait is never shorter than asked
     -- As in LuatOS, a timer with the same function and arguments replaces the old one.
     local old = find_timer(fn, ...)
     if old then stop_timer(old) end
@@ -118,14 +119,16 @@ end
 ---@param count integer
 ---@return integer id
 function sys.timerAdvStart(fn, ms, count, ...)
-    count = check.integer("sys.timerAdvStart", 3, "count", count, -1, INT_MAX)
+    if math_type(count) ~= "integer" or count < -1 or count > INT_MAX then
+        count = checked("integer", "sys.timerAdvStart", 3, "count", count, -1, INT_MAX)
+    end
     return start_timer("sys.timerAdvStart", fn, ms, count == 0 and 1 or count, ...)
 end
 
 local function timer_of(fname, val, ...)
     if type(val) == "number" then return by_id[val] end
     if type(val) == "function" then return find_timer(val, ...) end
-    check.fail(fname, 1, "timer", "be a timer id or a function", val)
+    checked("fail", fname, 1, "timer", "be a timer id or a function", val)
 end
 
 --- Stops a timer given by id, or by function and arguments. Returns true if a timer
@@ -143,7 +146,7 @@ end
 ---@param fn function
 ---@return integer
 function sys.timerStopAll(fn)
-    check.func("sys.timerStopAll", 1, "fn", fn)
+    if type(fn) ~= "function" then checked("func", "sys.timerStopAll", 1, "fn", fn) end
     local set, count = timers_of[fn], 0
     if set then
         for t in pairs(set) do
