@@ -85,15 +85,6 @@ def idf_linux_elf(build: str = "idf-linux") -> Path:
 SERIAL_DEVICES = ["sim", "native", "idf-linux"]
 
 
-def excuse_linux_console_deadlock(request: pytest.FixtureRequest) -> None:
-    """Marks the test an expected failure if, and only if, it times out: the known
-    deadlock of ESP-IDF's linux target (docs/firmware.md, limits) hangs its console when
-    the Lua task prints while the console writes a reply. Any wrong answer still fails."""
-    request.applymarker(pytest.mark.xfail(raises=TimeoutError, strict=False,
-                                          reason="linux target: the console hangs when a print meets a reply "
-                                                 "(docs/firmware.md, limits)"))
-
-
 def serial_device_command(kind: str, fs: Path) -> list[str]:
     """The command that serves device `kind` (one of SERIAL_DEVICES) on a pty, with `fs`
     as its filesystem; it prints the pty's path first. Skips when `kind` is not built."""

@@ -11,7 +11,6 @@ import time
 
 import pytest
 
-from backends import excuse_linux_console_deadlock
 from luasys import protocol as p
 from luasys.console_client import ConsoleError
 
@@ -232,8 +231,6 @@ def test_an_interrupt_ends_the_console_chunk_running_or_waiting(device, chunk, r
         # both share one priority and time slicing lets the console in.
         request.applymarker(pytest.mark.xfail(raises=TimeoutError, strict=True,
                                               reason="linux target: a busy Lua task starves the console task"))
-    elif device.kind == "dut:idf-linux":
-        excuse_linux_console_deadlock(request)  # the reply and the interrupt's OK meet there
     start_loop(device)
     device.eval("ticks = 0 sys.timerLoopStart(function() ticks = ticks + 1 end, 10)")
     tag = device.client.eval_send(chunk)

@@ -54,14 +54,6 @@ def test_log_lines_never_land_inside_a_reply(device):
     """A script that fails at once makes the firmware log (ESP_LOGE) while the console
     sends the next reply; on the native build the log went to stderr outside stdout's
     lock and landed inside a 24 KiB DATA reply (found by the device fixture under load)."""
-    if device.kind == "dut:idf-linux":
-        # Deadlocks there: the console task (priority 1 on linux) holds stdout's lock for
-        # a whole reply; when the tick preempts it, the Lua task's ESP_LOGE blocks on that
-        # glibc lock, and FreeRTOS's POSIX port still counts the blocked Lua task as
-        # running, so the console never runs again. A chip's newlib lock is a FreeRTOS
-        # mutex with priority inheritance. Not yet fixed: see docs/firmware.md, limits.
-        pytest.xfail("deadlock on ESP-IDF's linux target: a log from the Lua task waits for "
-                     "stdout's lock held by the preempted lower-priority console task")
     data = file_of(SIZES[-1], 3)
     device.push("t_blob.bin", data)
     device.push("t_fail.lua", "error('fails at once')\n")

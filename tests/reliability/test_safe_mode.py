@@ -10,9 +10,8 @@ and the firmware built for ESP-IDF's linux target (`luasys native --serial
 Where the linux target differs, and why: ESP-IDF reports every boot there as a power-on
 (esp_system/port/soc/linux/reset_reason.c), so a crash cannot be told from a power
 cycle and never counts; its console task runs below the Lua task (docs/firmware.md,
-limits), so a start that spins keeps the console from taking the host's stop, and the
-console can hang when a print meets a reply (a timeout there is an expected failure,
-until that is fixed); its safe-mode limits are the Kconfig ones (3 starts, a 5 s grace)."""
+limits), so a start that spins keeps the console from taking the host's stop; its
+safe-mode limits are the Kconfig ones (3 starts, a 5 s grace)."""
 
 from __future__ import annotations
 
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from backends import SERIAL_DEVICES, excuse_linux_console_deadlock, serial_device_command
+from backends import SERIAL_DEVICES, serial_device_command
 from luasys.cli import main
 from luasys.console_client import ConsoleClient
 from luasys.transport import open_transport
@@ -44,8 +43,6 @@ def start_device(kind: str, fs: Path, grace_ms: int) -> tuple[subprocess.Popen, 
 
 @pytest.fixture(params=SERIAL_DEVICES)
 def kind(request) -> str:
-    if request.param == "idf-linux":
-        excuse_linux_console_deadlock(request)
     return request.param
 
 

@@ -2,9 +2,7 @@
 `luasys native --serial` and the firmware built for ESP-IDF's linux target (`luasys
 native --serial --idf-linux`): each command attaches without resetting the device, so
 the script keeps running between them, `describe` shows the uptime growing, and no
-command is ever taken for a failed start (no safe mode). On the linux target a timeout
-is an expected failure: its console can hang when a print meets a reply
-(docs/firmware.md, limits)."""
+command is ever taken for a failed start (no safe mode)."""
 
 from __future__ import annotations
 
@@ -18,15 +16,13 @@ import pytest
 
 from luasys.cli import main
 
-from backends import SERIAL_DEVICES, excuse_linux_console_deadlock, serial_device_command
+from backends import SERIAL_DEVICES, serial_device_command
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(params=SERIAL_DEVICES)
 def device(request, tmp_path: Path, monkeypatch):
-    if request.param == "idf-linux":
-        excuse_linux_console_deadlock(request)
     fs = tmp_path / "dev-fs"
     fs.mkdir()
     (fs / "old.lua").write_text("print('old')\n")

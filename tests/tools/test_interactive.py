@@ -26,11 +26,7 @@ TIMEOUT_S = 20
 
 @pytest.fixture(params=SERIAL_DEVICES)
 def device(request, tmp_path: Path):
-    """(its pty, its filesystem). On the linux target a timeout is the known console hang
-    when a print meets a reply (docs/firmware.md, limits), an expected failure there."""
-    if request.param == "idf-linux":
-        request.applymarker(pytest.mark.xfail(raises=pexpect.TIMEOUT, strict=False,
-                                              reason="linux target: the console hangs when a print meets a reply"))
+    """(its pty, its filesystem)."""
     fs = tmp_path / "fs"
     fs.mkdir()
     (fs / "main.lua").write_text("sys.timerLoopStart(function() end, 1000)\nsys.run()\n")

@@ -6,6 +6,7 @@
 #include "freertos/task.h"
 #include "luat_msg.h"
 #include "luat_msgbus.h"
+#include "luat_output.h"
 #include "luat_runtime.h"
 
 static portMUX_TYPE s_lock = portMUX_INITIALIZER_UNLOCKED;
@@ -17,6 +18,9 @@ static QueueHandle_t s_done;
 esp_err_t lua_sys_init(void)
 {
     esp_err_t err = luat_msgbus_init();
+    if (err == ESP_OK) {
+        err = luat_output_init();
+    }
     if (err != ESP_OK) {
         return err;
     }

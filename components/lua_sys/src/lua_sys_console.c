@@ -21,6 +21,7 @@
 #include "lauxlib.h"
 #include "lua_sys.h"
 #include "lua_sys_console_lua.h"
+#include "luat_output.h"
 #include "luat_runtime.h"
 
 #define PROTOCOL_VERSION 1
@@ -86,17 +87,18 @@ static const char *const RUN_ENDINGS[] = {
     [LUA_SYS_EXIT_STOPPED] = "stopped",
 };
 
-/* ---- output: whole writes under stdout's lock, so print() never splits a reply */
+/* ---- output: whole writes under stdout's lock (luat_output.h), so print() never
+ * splits a reply */
 
 static void output_begin(void)
 {
-    flockfile(stdout);
+    luat_output_begin();
     fflush(stdout);
 }
 
 static void output_end(void)
 {
-    funlockfile(stdout);
+    luat_output_end();
 }
 
 static void output_bytes(const void *data, size_t len)

@@ -6,9 +6,6 @@
 
 #if defined(ESP_PLATFORM) && !CONFIG_IDF_TARGET_LINUX
 
-#include <stdio.h>
-
-#include "esp_log.h"
 #include "freertos/FreeRTOS.h"
 #include "lua_sys_console.h"
 
@@ -113,24 +110,6 @@ static esp_err_t port_install(void)
 #define NO_CONSOLE_PORT 1
 #endif
 
-#ifndef NO_CONSOLE_PORT
-/* An ESP-IDF log line (ESP_LOGx: one vprintf call per line) written under
- * stdout's lock, as the console writes a reply, so neither lands inside the
- * other: not every libc makes stdio wait for flockfile() (the QEMU kit's
- * picolibc 1.8 does not, and a log line split a reply there). Where the lock
- * cannot be taken (a critical section), the line is written as before. */
-static int locked_log_vprintf(const char *format, va_list args)
-{
-    if (!xPortCanYield()) {
-        return vprintf(format, args);
-    }
-    flockfile(stdout);
-    int n = vprintf(format, args);
-    funlockfile(stdout);
-    return n;
-}
-#endif
-
 esp_err_t lua_sys_console_port(lua_sys_console_io_t *io)
 {
     if (io == NULL) {
@@ -143,7 +122,6 @@ esp_err_t lua_sys_console_port(lua_sys_console_io_t *io)
     if (err != ESP_OK) {
         return err;
     }
-    (void)esp_log_set_vprintf(locked_log_vprintf);
     *io = (lua_sys_console_io_t){ .read = port_read, .write = port_write, .ctx = NULL };
     return ESP_OK;
 #endif

@@ -10,6 +10,7 @@
 #include "lualib.h"
 #include "luat_embed.h"
 #include "luat_lib_rtos.h"
+#include "luat_output.h"
 #include "luat_timer.h"
 
 static const char *TAG = "lua_sys";
@@ -123,20 +124,18 @@ static int panic_handler(lua_State *L)
     return 0; /* Lua aborts */
 }
 
-/* print() as Lua's, but the whole line is written under stdout's lock: the
- * console writes a reply and its data under that lock (lua_sys_console.c), so
+/* print() as Lua's, but the whole line is written under stdout's lock
+ * (luat_output.h): the console writes a reply and its data under that lock, so
  * a line printed meanwhile waits instead of landing inside the reply. Lua's
- * own print() writes each piece separately, and not every libc makes a plain
- * fwrite() wait for flockfile() (the QEMU kit's picolibc 1.8 does not). The
- * arguments are converted first: a __tostring error must not leave the lock
- * held. */
+ * own print() writes each piece separately. The arguments are converted first:
+ * a __tostring error must not leave the lock held. */
 static int locked_print(lua_State *L)
 {
     int n = lua_gettop(L);
     for (int i = 1; i <= n; i++) {
         luaL_tolstring(L, i, NULL);
     }
-    flockfile(stdout);
+    luat_output_begin();
     for (int i = 1; i <= n; i++) {
         size_t len;
         const char *s = lua_tolstring(L, n + i, &len);
@@ -147,7 +146,7 @@ static int locked_print(lua_State *L)
     }
     fputc('\n', stdout);
     fflush(stdout);
-    funlockfile(stdout);
+    luat_output_end();
     return 0;
 }
 
