@@ -410,7 +410,6 @@ static int rtos_auto_collect_mem(lua_State *L)
 
 /* ---- setPaths ------------------------------------------------------------ */
 
-#define SEARCH_BASE_KEY "luasys.search_base"
 #define PATH_NEED "must be a path template with exactly one %s and no ';' or '?'"
 
 /* Adds LuatOS's template `t` ("/sd/%s.lua", "%%" a literal %) to the buffer as a
@@ -448,11 +447,11 @@ static int rtos_set_paths(lua_State *L)
         return luaL_error(L, "rtos.setPaths: the package library is not loaded");
     }
     int package = lua_gettop(L);
-    if (lua_getfield(L, LUA_REGISTRYINDEX, SEARCH_BASE_KEY) != LUA_TSTRING) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, LUAT_SEARCH_BASE_KEY) != LUA_TSTRING) {
         lua_pop(L, 1);
         lua_getfield(L, package, "path");
         lua_pushvalue(L, -1);
-        lua_setfield(L, LUA_REGISTRYINDEX, SEARCH_BASE_KEY);
+        lua_setfield(L, LUA_REGISTRYINDEX, LUAT_SEARCH_BASE_KEY);
     }
     int base = lua_gettop(L);
     luaL_Buffer b;

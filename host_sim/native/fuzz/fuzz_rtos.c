@@ -5,7 +5,9 @@
  *
  * Each input is a program: a sequence of calls to rtos.post / timer_start /
  * timer_stop / receive / meminfo / queue_stats / millis / console_reply /
- * console_read, each with 0..6 arguments decoded from the input (nil, booleans,
+ * console_read and the LuatOS-compatible micros / version / bsp / buildDate /
+ * firmware / nop / autoCollectMem / setPaths / standy (every function but reboot),
+ * each with 0..6 arguments decoded from the input (nil, booleans,
  * integers incl. the extremes, floats incl. NaN, infinities and -0.0, strings
  * incl. embedded NULs and long ones, a table). Every call runs under lua_pcall.
  *
@@ -16,7 +18,9 @@
  *   - the stack is balanced after each call;
  *   - the queue's counters reconcile: posted == received + depth <= capacity;
  *   - what receive returns for a message is a name of 1..15 bytes and at most 4
- *     arguments (rtos.post's limits).
+ *     arguments (rtos.post's limits);
+ *   - after a setPaths that succeeds, package.path still ends with the search path
+ *     of its first call (each call replaces the previous call's templates).
  * A receive timeout that would block is replaced by 0 (poll): the fuzzer must not
  * sleep. Timers are stopped and the queue drained after each input.
  */
@@ -28,6 +32,7 @@
 
 #include "lauxlib.h"
 #include "lua.h"
+#include "lualib.h"
 #include "lua_sys.h"
 #include "luat_lib_rtos.h"
 #include "luat_msgbus.h"
@@ -148,9 +153,11 @@ static void push_arg(lua_State *L, input_t *in)
 
 /* ---- the calls ------------------------------------------------------------------- */
 
+/* The first 12 as the seeds in tests/fuzz/corpus/rtos were written for. */
 static const char *const FUNCTIONS[] = {
     "post", "timer_start", "timer_stop", "receive", "meminfo", "queue_stats", "millis", "console_reply",
-    "console_read", "post", "post", "timer_start",
+    "console_read", "post", "post", "timer_start", "micros", "version", "bsp", "buildDate", "firmware", "nop",
+    "autoCollectMem", "setPaths", "standy",
 };
 #define FUNCTION_COUNT (sizeof FUNCTIONS / sizeof *FUNCTIONS)
 
@@ -193,6 +200,22 @@ static void check_received(lua_State *L, int base, int results)
     }
 }
 
+static void check_search_path(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, LUAT_SEARCH_BASE_KEY);
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "path");
+    size_t base_len, path_len;
+    const char *base = lua_tolstring(L, -3, &base_len);
+    const char *path = lua_tolstring(L, -1, &path_len);
+    if (base == NULL || path == NULL || path_len < base_len ||
+        memcmp(path + path_len - base_len, base, base_len) != 0) {
+        FAIL("after setPaths, package.path %s does not end with the search path %s", path ? path : "(none)",
+             base ? base : "(none)");
+    }
+    lua_pop(L, 3);
+}
+
 static void call(lua_State *L, input_t *in)
 {
     uint8_t op = take_byte(in);
@@ -223,6 +246,8 @@ static void call(lua_State *L, input_t *in)
         }
     } else if (strcmp(fn, "receive") == 0) {
         check_received(L, base, lua_gettop(L) - base);
+    } else if (strcmp(fn, "setPaths") == 0) {
+        check_search_path(L);
     }
     lua_settop(L, base);
     check_queue();
@@ -244,8 +269,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (L == NULL) {
         return 0;
     }
+    luaL_requiref(L, LUA_LOADLIBNAME, luaopen_package, 1); /* for rtos.setPaths */
     luaL_requiref(L, "rtos", luaopen_rtos, 1);
-    lua_pop(L, 1);
+    lua_pop(L, 2);
     input_t in = { .data = data, .len = size, .pos = 0 };
     for (int calls = 0; in.pos < in.len && calls < 64; calls++) {
         call(L, &in);
