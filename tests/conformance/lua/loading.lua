@@ -84,13 +84,20 @@ T.case("the first error report loads the labels, the first bad argument the chec
     sys.run()
 end)
 
-T.case("timers and the ticks helpers called rightly do not load the argument checks", function()
-    local fired = false
+T.case("timers, ticks, mailboxes and waitUntilExt called rightly do not load the argument checks", function()
+    local fired, got = false, nil
     sys.timerStart(function() fired = true end, 5)
     sys.timerAdvStart(function() end, 5, 2)
     T.eq(sys.ticksAdd(sys.ticksDiff(10, 4), 1), 7)
+    sys.setMailboxLimit(8)
+    sys.taskInitEx(function()
+        got = sys.waitMsg("box", nil, 100)
+        T.eq(sys.waitUntilExt("never", 5), false)
+    end, "box")
+    sys.taskInit(function() sys.sendMsg("box", "hello") end)
     sys.run()
     T.ok(fired, "the timer fired")
+    T.eq(got, { "hello" })
     T.eq(package.loaded["sys.check"], nil)
     T.raises("sys.timerStart: argument #2 'ms' must be a number >= 0 and <= 536870912 (got -1)",
         sys.timerStart, print, -1)

@@ -8,12 +8,11 @@
 -- logged rather than dropped without a word.
 
 local core = require "sys.core"
-local check = require "sys.check"
-local log = require "log"
 
-local sys = require "sys"
+local sys, checked = require "sys", core.checked
 local millis = rtos.millis
-local type, tostring, error = type, tostring, error
+local type, tostring, error, ceil, math_type = type, tostring, error, math.ceil, math.type
+local MAX_MS, INT_MAX = core.heap.MAX_MS, core.heap.INT_MAX
 
 -- Counters read by sys.stats.
 local mailbox = { full = 0, discarded = 0 }
@@ -22,7 +21,7 @@ local default_limit = 64
 
 local function check_name(fname, name)
     local t = type(name)
-    if t ~= "string" and t ~= "number" then check.fail(fname, 1, "name", "be a string or a number", name) end
+    if t ~= "string" and t ~= "number" then checked("fail", fname, 1, "name", "be a string or a number", name) end
     return name
 end
 
@@ -33,11 +32,11 @@ end
 ---@param cb? fun(msg: table)
 ---@return thread task
 function sys.taskInitEx(fn, name, cb, ...)
-    check.func("sys.taskInitEx", 1, "fn", fn)
+    if type(fn) ~= "function" then checked("func", "sys.taskInitEx", 1, "fn", fn) end
     if type(name) ~= "string" and (type(name) ~= "number" or name ~= name) then
-        check.fail("sys.taskInitEx", 2, "name", "be a string or a number", name, 3)
+        checked("fail", "sys.taskInitEx", 2, "name", "be a string or a number", name, 3)
     end
-    if cb ~= nil then check.func("sys.taskInitEx", 3, "cb", cb) end
+    if cb ~= nil and type(cb) ~= "function" then checked("func", "sys.taskInitEx", 3, "cb", cb) end
     -- The mailbox knows its task before the task first runs: the task may sys.taskDel
     -- its own name, or be sent to, before its first wait.
     local box = { head = 1, tail = 1, limit = default_limit, cb = cb }
@@ -83,12 +82,15 @@ function sys.waitMsg(name, target, ms)
     local co = core.running_task("sys.waitMsg")
     local box = boxes[check_name("sys.waitMsg", name)]
     if not box then
-        error("sys.waitMsg: no mailbox named " .. check.shown(name)
+        error("sys.waitMsg: no mailbox named " .. checked("shown", name)
             .. "; start the task with sys.taskInitEx(fn, name, cb)", 2)
     end
     local deadline
     if ms ~= nil and ms ~= 0 then
-        deadline = sys.ticksAdd(millis(), check.ms("sys.waitMsg", 3, "ms", ms, 0, check.MAX_MS))
+        if type(ms) ~= "number" or not (ms >= 0 and ms <= MAX_MS) then
+            checked("ms", "sys.waitMsg", 3, "ms", ms, 0, MAX_MS)
+        end
+        deadline = sys.ticksAdd(millis(), ceil(ms))
     end
     while true do
         while box.head < box.tail do
@@ -100,7 +102,7 @@ function sys.waitMsg(name, target, ms)
                 box.cb(msg)
             else
                 mailbox.discarded = mailbox.discarded + 1
-                log.warn("sys", "waitMsg: task " .. tostring(name) .. " discarded message "
+                require("log").warn("sys", "waitMsg: task " .. tostring(name) .. " discarded message "
                     .. tostring(msg[1]) .. " while waiting for " .. tostring(target)
                     .. " (give sys.taskInitEx a callback to handle such messages)")
             end
@@ -150,8 +152,8 @@ function sys.taskCB(name, msg)
         box.cb(msg)
         return
     end
-    log.error("sys", "taskCB: " .. (box and "the task of mailbox " or "no mailbox ")
-        .. check.shown(name) .. (box and " has no callback (sys.taskInitEx's cb)" or ""))
+    require("log").error("sys", "taskCB: " .. (box and "the task of mailbox " or "no mailbox ")
+        .. checked("shown", name) .. (box and " has no callback (sys.taskInitEx's cb)" or ""))
 end
 
 --- Sets the most messages a mailbox holds; for one
@@ -159,13 +161,15 @@ end
 ---@param limit integer
 ---@param name? string|number
 function sys.setMailboxLimit(limit, name)
-    limit = check.integer("sys.setMailboxLimit", 1, "limit", limit, 1, check.INT_MAX)
+    if math_type(limit) ~= "integer" or limit < 1 or limit > INT_MAX then
+        limit = checked("integer", "sys.setMailboxLimit", 1, "limit", limit, 1, INT_MAX)
+    end
     if name == nil then
         default_limit = limit
         return
     end
     local box = boxes[name]
-    if not box then error("sys.setMailboxLimit: no mailbox named " .. check.shown(name), 2) end
+    if not box then error("sys.setMailboxLimit: no mailbox named " .. checked("shown", name), 2) end
     box.limit = limit
 end
 

@@ -2,10 +2,10 @@
 -- is in the core). Loaded on first use (sys.lua).
 
 local core = require "sys.core"
-local check = require "sys.check"
 
-local sys = require "sys"
-local waiting_on = core.waiting_on
+local sys, checked = require "sys", core.checked
+local type = type
+local waiting_on, MAX_MS = core.waiting_on, core.heap.MAX_MS
 
 -- Subscribes a waiting task for one message on `topic` (unless it is subscribed to
 -- it for good already) and suspends it, with a deadline when `ms` is given.
@@ -36,8 +36,11 @@ end
 ---@return any ...
 function sys.waitUntilExt(topic, ms)
     local co = core.running_task("sys.waitUntilExt")
-    check.topic("sys.waitUntilExt", 1, topic)
-    if ms ~= nil then check.ms("sys.waitUntilExt", 2, "ms", ms, 0, check.MAX_MS) end
+    local kind = type(topic)
+    if kind ~= "string" and (kind ~= "number" or topic ~= topic) then checked("topic", "sys.waitUntilExt", 1, topic) end
+    if ms ~= nil and (type(ms) ~= "number" or not (ms >= 0 and ms <= MAX_MS)) then
+        checked("ms", "sys.waitUntilExt", 2, "ms", ms, 0, MAX_MS)
+    end
     return until_ext_result(co, topic, wait_for(co, topic, ms))
 end
 
@@ -51,6 +54,7 @@ end
 ---@return any ...
 function sys.waitUntilMsg(topic)
     local co = core.running_task("sys.waitUntilMsg")
-    check.topic("sys.waitUntilMsg", 1, topic)
+    local kind = type(topic)
+    if kind ~= "string" and (kind ~= "number" or topic ~= topic) then checked("topic", "sys.waitUntilMsg", 1, topic) end
     return until_msg_result(co, topic, wait_for(co, topic))
 end
