@@ -67,12 +67,12 @@ def native_binary(build: str = "native") -> Path:
     return path
 
 
-def idf_linux_elf(build: str = "idf-linux") -> Path:
-    """The firmware built for ESP-IDF's linux target (build/<build>/luasys.elf, or the
-    file named by LUASYS_<BUILD>: LUASYS_IDF_LINUX, LUASYS_IDF_LINUX_ASAN); skips (or
-    fails, in CI) when it is not built."""
+def idf_linux_elf(build: str = "idf-linux", program: str = "luasys.elf") -> Path:
+    """A program built for ESP-IDF's linux target, by default the firmware
+    (build/<build>/<program>, or the file named by LUASYS_<BUILD>: LUASYS_IDF_LINUX,
+    LUASYS_IDF_LINUX_ASAN, ...); skips (or fails, in CI) when it is not built."""
     variable = "LUASYS_" + build.upper().replace("-", "_")
-    path = Path(os.environ.get(variable, REPO / "build" / build / "luasys.elf"))
+    path = Path(os.environ.get(variable, REPO / "build" / build / program))
     if not path.is_file():
         _missing(f"ESP-IDF linux-target firmware not built ({path}): set up an ESP-IDF (your own, "
                  f"exported, or the kit: . \"$(../shared/esp-idf-kit/idf-kit.sh | tail -n 1)\") and run "

@@ -8,6 +8,8 @@
 #   tools/build-idf-linux.sh --sanitize
 #                                      also the firmware with AddressSanitizer and
 #                                      UndefinedBehaviorSanitizer into build/idf-linux-asan/
+#   tools/build-idf-linux.sh --c-api   also the component's C API test (tests/idf/c_api)
+#                                      into build/idf-linux-c-api/ (lua_sys_c_api.elf)
 # Each build keeps its sdkconfig and the component manager's lock file in its own
 # directory, so the project's sdkconfig (a board's) is never touched. Logs go to
 # build/<name>.log; on failure their end is shown.
@@ -42,6 +44,7 @@ for option in "$@"; do
     case $option in
         --bench) build bench/c/idf idf-linux-bench ;;
         --sanitize) build . idf-linux-asan -DLUASYS_SANITIZE=ON ;;
+        --c-api) build tests/idf/c_api idf-linux-c-api ;;
         *) echo "build-idf-linux: unknown option $option" >&2; exit 2 ;;
     esac
 done

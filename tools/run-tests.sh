@@ -22,7 +22,7 @@ cmake -S host_sim/native -B build/native-lua32 -DLUASYS_LUA32_SRC="$lua32_src" >
 cmake --build build/native-lua32 -j2 >/dev/null
 export LUASYS_REQUIRE_NATIVE=1
 if [[ -n "${IDF_PATH:-}" ]] && command -v idf.py >/dev/null; then
-    tools/build-idf-linux.sh --sanitize
+    tools/build-idf-linux.sh --sanitize --c-api
     export LUASYS_REQUIRE_IDF=1
 elif [[ "${LUASYS_REQUIRE_IDF:-}" == 1 ]]; then
     echo "run-tests: LUASYS_REQUIRE_IDF=1 but no ESP-IDF is set up (IDF_PATH, idf.py)" >&2

@@ -1,9 +1,12 @@
-/* The component's public C API on the host port: argument rejection, full
- * queue accounting from task and "ISR" context, delivery order into Lua, integers
- * at the 32-bit boundary, and lua_sys_stop(). Counts and order only, no timing. */
+/* The component's public C API: argument rejection, full queue accounting from
+ * task and "ISR" context, delivery order into Lua, integers at the 32-bit boundary,
+ * and lua_sys_stop(). Counts and order only, no timing. Runs on the host port
+ * (ctest) and, as an ESP-IDF app, on ESP-IDF's linux target (tests/idf/c_api). */
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -55,7 +58,9 @@ static void test_rejects_invalid_posts(void)
     CHECK(st.posted == 0);
 }
 
-/* "ISR": a plain thread using only the FromISR API. */
+/* "ISR": only the FromISR API, from a plain thread on the host port and from a
+ * signal handler interrupting the calling task on ESP-IDF's linux target (what an
+ * interrupt is on FreeRTOS's POSIX port, whose tasks must not be other threads). */
 static void *isr_fill(void *arg)
 {
     int *accepted = arg;
@@ -71,6 +76,32 @@ static void *isr_fill(void *arg)
     return NULL;
 }
 
+#if CONFIG_IDF_TARGET_LINUX
+static int *volatile s_isr_accepted;
+
+static void on_isr_signal(int sig)
+{
+    (void)sig;
+    isr_fill(s_isr_accepted);
+}
+
+static void run_isr(int *accepted)
+{
+    struct sigaction isr = { .sa_handler = on_isr_signal, .sa_flags = 0 };
+    sigfillset(&isr.sa_mask); /* like the port's tick: nothing nests */
+    CHECK(sigaction(SIGUSR2, &isr, NULL) == 0);
+    s_isr_accepted = accepted;
+    CHECK(pthread_kill(pthread_self(), SIGUSR2) == 0); /* handled before it returns */
+}
+#else
+static void run_isr(int *accepted)
+{
+    pthread_t isr;
+    CHECK(pthread_create(&isr, NULL, isr_fill, accepted) == 0);
+    CHECK(pthread_join(isr, NULL) == 0);
+}
+#endif
+
 static void test_full_queue_counts_drops(void)
 {
     for (int i = 0; i < DEPTH / 2; i++) {
@@ -79,9 +110,7 @@ static void test_full_queue_counts_drops(void)
         CHECK(lua_sys_post("fill", args, 4) == ESP_OK);
     }
     int accepted = 0;
-    pthread_t isr;
-    CHECK(pthread_create(&isr, NULL, isr_fill, &accepted) == 0);
-    CHECK(pthread_join(isr, NULL) == 0);
+    run_isr(&accepted);
     CHECK(accepted == DEPTH - DEPTH / 2);
     CHECK(lua_sys_post_int("fill", -1) == ESP_ERR_NO_MEM);
     lua_sys_queue_stats_t st = stats();
@@ -157,11 +186,26 @@ static void test_delivery_in_order_then_stop(void)
     remove(out);
 }
 
-int main(void)
+static void run_all(void)
 {
     RUN(test_before_init);
     RUN(test_rejects_invalid_posts);
     RUN(test_full_queue_counts_drops);
     RUN(test_delivery_in_order_then_stop);
+}
+
+#ifdef ESP_PLATFORM
+/* FreeRTOS keeps running after app_main returns: the program ends here. */
+void app_main(void)
+{
+    run_all();
+    fflush(stdout);
+    exit(0);
+}
+#else
+int main(void)
+{
+    run_all();
     return 0;
 }
+#endif
