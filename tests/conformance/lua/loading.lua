@@ -84,7 +84,7 @@ T.case("the first error report loads the labels, the first bad argument the chec
     sys.run()
 end)
 
-T.case("timers, ticks, mailboxes and waitUntilExt called rightly do not load the argument checks", function()
+T.case("timers, ticks, mailboxes, waitUntilExt, handles and jobs called rightly do not load the argument checks", function()
     local fired, got = false, nil
     sys.timerStart(function() fired = true end, 5)
     sys.timerAdvStart(function() end, 5, 2)
@@ -95,6 +95,9 @@ T.case("timers, ticks, mailboxes and waitUntilExt called rightly do not load the
         T.eq(sys.waitUntilExt("never", 5), false)
     end, "box")
     sys.taskInit(function() sys.sendMsg("box", "hello") end)
+    local job
+    job = sys.every(5, function() job:cancel() end, { name = "job" })
+    sys.task(function() sys.wait(1) end, { priority = "critical" }):setPriority("normal")
     sys.run()
     T.ok(fired, "the timer fired")
     T.eq(got, { "hello" })

@@ -11,7 +11,6 @@
 -- Cancelling the handle is final: once cancel returns, no further run starts.
 
 local core = require "sys.core"
-local check = require "sys.check"
 local labels = require "sys.labels"
 local tasks = require "sys.tasks"
 local timers = require "sys.timers"
@@ -70,19 +69,21 @@ end
 ---@param options? table
 ---@return sys.Task
 function sys.every(ms, fn, options, ...)
-    ms = check.ms("sys.every", 1, "ms", ms, 1, check.MAX_MS)
-    check.func("sys.every", 2, "fn", fn)
+    local checked, MAX_MS = core.checked, core.heap.MAX_MS
+    if type(ms) ~= "number" or not (ms >= 1 and ms <= MAX_MS) then checked("ms", "sys.every", 1, "ms", ms, 1, MAX_MS) end
+    ms = math.ceil(ms)
+    if type(fn) ~= "function" then checked("func", "sys.every", 2, "fn", fn) end
     options = options or {}
-    if type(options) ~= "table" then check.fail("sys.every", 3, "options", "be a table or nil", options, 3) end
+    if type(options) ~= "table" then checked("fail", "sys.every", 3, "options", "be a table or nil", options, 3) end
     local task_options = {}
     for key, value in pairs(options) do
         if not JOB_OPTIONS[key] then
-            check.fail("sys.every", 3, "options." .. tostring(key), "be a known option", value, 3)
+            checked("fail", "sys.every", 3, "options." .. tostring(key), "be a known option", value, 3)
         end
         if key ~= "policy" then task_options[key] = value end
     end
     local policy = options.policy or "rate"
-    if not POLICIES[policy] then check.fail("sys.every", 3, "options.policy", 'be "rate" or "delay"', policy, 3) end
+    if not POLICIES[policy] then checked("fail", "sys.every", 3, "options.policy", 'be "rate" or "delay"', policy, 3) end
     task_options.name = task_options.name or ("every@" .. labels.source_of(fn))
     -- Not a tail call: new_handle's errors count on this frame to blame our caller.
     local handle = tasks.start_job(job_loop, task_options, { interval = ms, policy = policy, job = fn }, ...)

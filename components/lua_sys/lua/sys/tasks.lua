@@ -2,14 +2,13 @@
 -- sys.nonfatal. Loaded on first use (sys.lua); sys/periodic.lua builds on it.
 
 local core = require "sys.core"
-local check = require "sys.check"
 local labels = require "sys.labels"
 require "sys.slices" -- handles' statistics
 
 local sys = require "sys"
 local type, tostring, pairs, setmetatable, getmetatable = type, tostring, pairs, setmetatable, getmetatable
 local unpack, pack, ceil = table.unpack, table.pack, math.ceil
-local MASK, MAX_MS = core.heap.MASK, check.MAX_MS
+local MASK, MAX_MS, checked = core.heap.MASK, core.heap.MAX_MS, core.checked
 
 local tasks = {}
 
@@ -103,7 +102,7 @@ end
 -- blame the line that called the public function `fname`, `depth` calls up.
 local function new_handle(fname, n, fn, options, depth)
     local function fail(name, requirement, value)
-        check.fail(fname, n, name, requirement, value, 5 + depth)
+        checked("fail", fname, n, name, requirement, value, 5 + depth)
     end
     options = options or {}
     if type(options) ~= "table" then fail("options", "be a table or nil", options) end
@@ -145,7 +144,7 @@ end
 ---@param options? {name?: string, priority?: string, on_error?: string, backoff?: integer, backoff_max?: integer}
 ---@return sys.Task
 function sys.task(fn, options, ...)
-    check.func("sys.task", 1, "fn", fn)
+    if type(fn) ~= "function" then checked("func", "sys.task", 1, "fn", fn) end
     local handle = new_handle("sys.task", 2, fn, options, 0)
     handle.args = pack(...)
     start_handle(handle)
@@ -180,7 +179,7 @@ function Task:priority() return tasks.NAMES[self.tier] end
 ---@param priority string
 function Task:setPriority(priority)
     local tier = tasks.TIERS[priority]
-    if not tier then check.fail("Task:setPriority", 1, "priority", PRIORITY_NAMES, priority, 3) end
+    if not tier then checked("fail", "Task:setPriority", 1, "priority", PRIORITY_NAMES, priority, 3) end
     self.tier = use_tier(tier)
 end
 
@@ -212,7 +211,8 @@ end
 ---@param ms integer
 function Task:setInterval(ms)
     if not self.interval then error("Task:setInterval: " .. self.name .. " is not a periodic job (sys.every)", 2) end
-    self.interval = check.ms("Task:setInterval", 1, "ms", ms, 1, MAX_MS)
+    if type(ms) ~= "number" or not (ms >= 1 and ms <= MAX_MS) then checked("ms", "Task:setInterval", 1, "ms", ms, 1, MAX_MS) end
+    self.interval = ceil(ms)
 end
 
 Task.__tostring = function(t) return "task " .. t.name .. " (" .. t:state() .. ")" end
