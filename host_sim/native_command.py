@@ -6,6 +6,7 @@ console; esp_restart() ends its process, and a new one is the board after its re
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -55,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     fs = Path(args.fs or tempfile.mkdtemp(prefix="luasys-fs-")).resolve()
     fs.mkdir(parents=True, exist_ok=True)
+    for ends_the_server in (signal.SIGTERM, signal.SIGHUP):  # as Ctrl-C does: the device process ends too
+        signal.signal(ends_the_server, _exit_on_signal)
     port = PtyPort()
     print(port.name, flush=True)
     print(f"luasys native: console on {port.name}, filesystem {fs}", file=sys.stderr, flush=True)
@@ -73,3 +76,7 @@ def run(args: argparse.Namespace) -> int:
         return 130
     finally:
         port.close()
+
+
+def _exit_on_signal(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)

@@ -20,6 +20,7 @@ from typing import Callable
 import pytest
 
 from host_sim import LUA_VERSIONS, Simulator
+from luasys import child_process
 
 REPO = Path(__file__).resolve().parent.parent
 # The clock wraps at 2^31 ms (docs/rtos-contract.md); the "-wrap" backends start it
@@ -120,8 +121,8 @@ def run_lua(backend: str, script: Path, case: str | None = None) -> str:
         result = sim.run_file(script)
         return "\n".join(result.output + ([result.error] if result.error else []))
     command, env = script_command(backend.removesuffix("-wrap"), script, clock_start)
-    done = subprocess.run(command, env=dict(os.environ, **env, **({"LUASYS_CASE": case} if case else {})),
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=CASE_TIMEOUT_S)
+    done = child_process.run(command, CASE_TIMEOUT_S, env=dict(os.environ, **env, **({"LUASYS_CASE": case} if case else {})),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return done.stdout + done.stderr
 
 

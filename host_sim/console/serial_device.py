@@ -16,6 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
+from luasys import child_process
 from luasys.native_binary import RESTART_EXIT_STATUS
 
 from .files import FileStore
@@ -62,12 +63,20 @@ class NativeDevice:
         self._child: subprocess.Popen | None = None
 
     def serve(self) -> int:
-        """Returns the status the process ended with, when it was not a reset."""
+        """Returns the status the process ended with, when it was not a reset. The
+        process ends with this one, however it ends (SystemExit, KeyboardInterrupt)."""
+        try:
+            return self._run_through_resets()
+        finally:
+            if self._child is not None:
+                child_process.stop(self._child)
+
+    def _run_through_resets(self) -> int:
         reason = "poweron"
         while True:
-            child = subprocess.Popen(self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, bufsize=0,
-                                     env=dict(os.environ, **self._env, LUASYS_RESET_REASON=reason))
+            child = child_process.spawn(self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, bufsize=0,
+                                        env=dict(os.environ, **self._env, LUASYS_RESET_REASON=reason))
             first, self._child = self._child is None, child
             if first:
                 threading.Thread(target=self._relay_input, daemon=True, name="native-input").start()

@@ -15,6 +15,7 @@ from typing import Iterator
 import pytest
 
 from backends import native_binary
+from luasys import child_process
 from luasys import pc_devices
 from luasys import protocol as p
 from luasys.device import Device
@@ -36,7 +37,7 @@ def pc_device(kind: str, fs: Path, disk_kb: int | None = None) -> Iterator[str]:
             pytest.skip("no unprivileged user namespaces here (unshare -rm): cannot make a small disk")
         command = ["unshare", "-rm", "sh", "-c", f'mount -t tmpfs -o size={disk_kb}k tmpfs "$0" && exec "$@"',
                    str(fs), *command]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    server = child_process.spawn(command, stdout=subprocess.PIPE, text=True)
     try:
         pty = server.stdout.readline().strip()
         assert pty, f"the {kind} device did not start"

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from backends import SERIAL_DEVICES, serial_device_command
+from luasys import child_process
 from luasys.cli import main
 from luasys.console_client import ConsoleClient
 from luasys.transport import open_transport
@@ -37,7 +38,7 @@ def start_device(kind: str, fs: Path, grace_ms: int) -> tuple[subprocess.Popen, 
     command = serial_device_command(kind, fs)
     if kind != "idf-linux":  # which has the Kconfig's grace
         command += ["--safe-mode-grace", str(grace_ms)]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    server = child_process.spawn(command, stdout=subprocess.PIPE, text=True)
     return server, server.stdout.readline().strip()
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import serial
 
+from luasys import child_process
 from luasys import protocol as p
 from luasys.cli import main
 
@@ -17,8 +18,8 @@ from luasys.cli import main
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
     fs = tmp_path_factory.mktemp("fs")
-    server = subprocess.Popen([sys.executable, "-m", "luasys", "sim", "--serial", "--fs", str(fs)],
-                              stdout=subprocess.PIPE, text=True)
+    server = child_process.spawn([sys.executable, "-m", "luasys", "sim", "--serial", "--fs", str(fs)],
+                                 stdout=subprocess.PIPE, text=True)
     yield server.stdout.readline().strip(), fs
     server.terminate()
     server.wait(timeout=10)

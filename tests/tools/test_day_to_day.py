@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from luasys import child_process
 from luasys.cli import main
 
 from backends import SERIAL_DEVICES, serial_device_command
@@ -26,7 +27,7 @@ def device(request, tmp_path: Path, monkeypatch):
     fs = tmp_path / "dev-fs"
     fs.mkdir()
     (fs / "old.lua").write_text("print('old')\n")
-    server = subprocess.Popen(serial_device_command(request.param, fs), stdout=subprocess.PIPE, text=True)
+    server = child_process.spawn(serial_device_command(request.param, fs), stdout=subprocess.PIPE, text=True)
     monkeypatch.setenv("LUASYS_PORT", server.stdout.readline().strip())
     yield fs
     server.terminate()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from luasys import child_process
 from luasys.cli import main
 from luasys.console_client import ConsoleClient, ConsoleError
 from luasys.transport import open_transport
@@ -24,8 +25,8 @@ NO_PORT = "/dev/luasys-no-such-port"
 def sim_port(tmp_path_factory):
     fs = tmp_path_factory.mktemp("fs")
     (fs / "main.lua").write_text("sys.timerLoopStart(function() end, 100)\nsys.run()\n")
-    server = subprocess.Popen([sys.executable, "-m", "luasys", "sim", "--serial", "--fs", str(fs)],
-                              stdout=subprocess.PIPE, text=True)
+    server = child_process.spawn([sys.executable, "-m", "luasys", "sim", "--serial", "--fs", str(fs)],
+                                 stdout=subprocess.PIPE, text=True)
     yield server.stdout.readline().strip()
     assert server.poll() is None, "the device server died"
     server.terminate()
@@ -121,7 +122,7 @@ def test_a_request_the_ended_run_never_took_is_answered(tmp_path: Path, kind: st
     command = [sys.executable, "-m", "luasys", kind, "--serial", "--fs", str(fs)]
     if kind == "native":
         command += ["--binary", str(build_dir() / "luasys-native")]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    server = child_process.spawn(command, stdout=subprocess.PIPE, text=True)
     try:
         port = server.stdout.readline().strip()
         transport = open_transport(port)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from luasys import child_process
 from luasys.cli import main
 from luasys.repl_command import interrupts_deferred
 
@@ -30,7 +31,7 @@ def device(request, tmp_path: Path):
     fs = tmp_path / "fs"
     fs.mkdir()
     (fs / "main.lua").write_text("sys.timerLoopStart(function() end, 1000)\nsys.run()\n")
-    server = subprocess.Popen(serial_device_command(request.param, fs), stdout=subprocess.PIPE, text=True)
+    server = child_process.spawn(serial_device_command(request.param, fs), stdout=subprocess.PIPE, text=True)
     yield server.stdout.readline().strip(), fs, request.param
     server.terminate()
     server.wait(timeout=10)

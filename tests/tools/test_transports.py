@@ -29,6 +29,7 @@ import serial
 import serial.rfc2217
 
 from backends import serial_device_command
+from luasys import child_process
 from luasys.cli import main
 
 # pyserial's RFC 2217 client names its thread with setName()/setDaemon().
@@ -117,7 +118,7 @@ def pty(tmp_path: Path) -> Iterator[str]:
     fs = tmp_path / "fs"
     fs.mkdir()
     (fs / "main.lua").write_text("print('booted')\nsys.timerLoopStart(function() end, 1000)\nsys.run()\n")
-    server = subprocess.Popen(serial_device_command("sim", fs), stdout=subprocess.PIPE, text=True)
+    server = child_process.spawn(serial_device_command("sim", fs), stdout=subprocess.PIPE, text=True)
     yield server.stdout.readline().strip()
     server.terminate()
     server.wait(timeout=10)

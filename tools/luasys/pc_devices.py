@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
+from . import child_process
+
 KINDS = ("sim", "native")
-STOP_TIMEOUT_S = 10
 
 
 def command(kind: str, fs: Path, native_binary: Path | None = None) -> list[str]:
@@ -27,13 +28,12 @@ def command(kind: str, fs: Path, native_binary: Path | None = None) -> list[str]
 @contextlib.contextmanager
 def serve(kind: str, fs: Path, native_binary: Path | None = None) -> Iterator[str]:
     """Runs a PC device serving `fs`; yields the path of its pty; stops it after."""
-    server = subprocess.Popen(command(kind, fs, native_binary), stdout=subprocess.PIPE, text=True)
+    server = child_process.spawn(command(kind, fs, native_binary), stdout=subprocess.PIPE, text=True)
     try:
         pty = server.stdout.readline().strip()
         if not pty:
             raise RuntimeError(f"luasys {kind} --serial ended without serving a console "
-                               f"(exit status {server.wait(STOP_TIMEOUT_S)})")
+                               f"(exit status {server.wait(child_process.STOP_TIMEOUT_S)})")
         yield pty
     finally:
-        server.terminate()
-        server.wait(timeout=STOP_TIMEOUT_S)
+        child_process.stop(server)

@@ -13,6 +13,7 @@ from typing import Protocol
 
 import serial
 
+from . import child_process
 from .native_binary import native_binary
 
 
@@ -54,8 +55,8 @@ class ProcessTransport:
     """A child process whose console is its stdin/stdout (stderr merged, like a UART)."""
 
     def __init__(self, argv: list[str]) -> None:
-        self._child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, bufsize=0)
+        self._child = child_process.spawn(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT, bufsize=0)
         self._chunks: queue.Queue[bytes] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True, name="console-reader").start()
 
@@ -77,8 +78,7 @@ class ProcessTransport:
         try:
             self._child.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            self._child.kill()
-            self._child.wait()
+            child_process.stop(self._child)
 
 
 def open_transport(port: str, baud: int = 115200, fs: str = "fs") -> Transport:
