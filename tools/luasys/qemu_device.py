@@ -11,6 +11,7 @@ with `idf_tools.py install qemu-riscv32`). docs/firmware.md#the-firmware-in-qemu
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -44,17 +45,32 @@ class Firmware:
         a new QEMU process, a power-on, on a flash image QemuApp merges afresh from the
         build, so each dut starts on a freshly flashed chip; pytest-embedded stops it
         (SIGTERM) after the test."""
-        # QemuApp merges the image with the `esptool.py` of this Python's environment.
-        scripts = str(Path(sys.executable).parent)
-        if shutil.which("esptool.py") is None and scripts not in os.environ["PATH"].split(os.pathsep):
-            os.environ["PATH"] = scripts + os.pathsep + os.environ["PATH"]
+        _esptool_on_path()
         return {"embedded_services": "idf,qemu", "app_path": str(self.project), "build_dir": str(self.build),
                 "target": TARGET, "qemu_prog_path": self.qemu, "qemu_cli_args": " ".join(QEMU_ARGS)}
+
+    def flash_image(self, path: Path) -> Path:
+        """A freshly flashed chip's flash at `path` (bootloader, partition table, app,
+        the LittleFS image of lua/), merged as pytest-embedded-qemu's QemuApp does for
+        its qemu service; returns `path`. For a QEMU that outlives a test (command())."""
+        from pytest_embedded_qemu.app import QemuApp
+
+        _esptool_on_path()
+        QemuApp(msg_queue=io.StringIO(), app_path=str(self.project), build_dir=str(self.build),
+                qemu_image_path=str(path), qemu_prog_path=self.qemu)
+        return path
 
     def command(self, flash_image: Path) -> list[str]:
         """QEMU booting `flash_image` (which it writes to, as the chip writes its flash),
         the console on its stdin/stdout."""
         return [self.qemu, *QEMU_ARGS, "-drive", f"file={flash_image},if=mtd,format=raw"]
+
+
+def _esptool_on_path() -> None:
+    """QemuApp merges the image with the `esptool.py` of this Python's environment."""
+    scripts = str(Path(sys.executable).parent)
+    if shutil.which("esptool.py") is None and scripts not in os.environ["PATH"].split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ["PATH"]
 
 
 def power_off(dut) -> None:

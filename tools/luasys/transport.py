@@ -80,6 +80,16 @@ class ProcessTransport:
         except subprocess.TimeoutExpired:
             child_process.stop(self._child)
 
+    def terminate(self, timeout_s: float = 10) -> None:
+        """Ends a child that does not end with its input (QEMU) with SIGTERM, and waits
+        for it (QEMU writes the flash image back on the way out)."""
+        self._child.terminate()
+        try:
+            self._child.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self._child.kill()
+            self._child.wait()
+
 
 def open_transport(port: str, baud: int = 115200, fs: str = "fs") -> Transport:
     """`native` runs the native build with its console on stdio and `fs` as its
