@@ -41,18 +41,14 @@ static esp_err_t console_start(const char *boot_script)
     };
 #if CONFIG_IDF_TARGET_LINUX
     console.io = lua_sys_console_stdio();
-    /* On the linux target FreeRTOS tasks are simulated: a task blocked in a
-     * system call (the console's poll() on stdin) still counts as running, so
-     * it must not outrank the Lua task it would starve. */
-    console.task_priority = 1;
 #else
     esp_err_t err = lua_sys_console_port(&console.io);
     if (err != ESP_OK) {
         return err;
     }
+#endif
     /* Same priority as the Lua task: a busy script and the console share the CPU. */
     console.task_priority = CONFIG_LUA_SYS_TASK_PRIORITY;
-#endif
     return lua_sys_console_start(&console);
 }
 #endif

@@ -105,10 +105,6 @@ def test_repl_prints_values_and_errors(device):
 def test_a_busy_line_is_interrupted_after_the_watchdog_was_switched_off(device):
     # sys.setWatchdog(nil) used to remove the console's stop/interrupt hook with its own,
     # from the main thread (the script) and from the task that switched it (the line).
-    if device.kind == "dut:idf-linux":
-        # There the console task has priority 1, below the Lua task (main/main.c), so a
-        # busy line starves it and it never reads the interrupt.
-        pytest.xfail("on ESP-IDF's linux target a busy script starves the console task")
     device.start("t_watchdog_off.lua", "sys.setWatchdog(100)\nsys.setWatchdog(nil)\n" + IDLE_LOOP)
     device.expect("loop running")
     device.line("sys.setWatchdog(100) sys.setWatchdog(nil) print('spin' .. 'ning') while true do end")
@@ -222,15 +218,9 @@ def test_line_and_header_limits_are_the_same_on_every_device(device):
 
 
 @pytest.mark.parametrize("chunk", ["while true do end", "sys.wait(600000)", "sys.waitUntil('NEVER')"])
-def test_an_interrupt_ends_the_console_chunk_running_or_waiting(device, chunk, request):
+def test_an_interrupt_ends_the_console_chunk_running_or_waiting(device, chunk):
     """The REPL's Ctrl-C: a chunk that spins is stopped by the count hook, one parked in
     a wait is cancelled; either answers "interrupted", and the program goes on."""
-    if device.kind == "dut:idf-linux" and "wait" not in chunk:
-        # The console task runs at priority 1 there, below the Lua task (docs/firmware.md,
-        # limits): a spinning chunk keeps it from ever reading the interrupt. On a chip
-        # both share one priority and time slicing lets the console in.
-        request.applymarker(pytest.mark.xfail(raises=TimeoutError, strict=True,
-                                              reason="linux target: a busy Lua task starves the console task"))
     start_loop(device)
     device.eval("ticks = 0 sys.timerLoopStart(function() ticks = ticks + 1 end, 10)")
     tag = device.client.eval_send(chunk)

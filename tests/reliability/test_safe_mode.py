@@ -9,9 +9,8 @@ and the firmware built for ESP-IDF's linux target (`luasys native --serial
 
 Where the linux target differs, and why: ESP-IDF reports every boot there as a power-on
 (esp_system/port/soc/linux/reset_reason.c), so a crash cannot be told from a power
-cycle and never counts; its console task runs below the Lua task (docs/firmware.md,
-limits), so a start that spins keeps the console from taking the host's stop; its
-safe-mode limits are the Kconfig ones (3 starts, a 5 s grace)."""
+cycle and never counts; its safe-mode limits are the Kconfig ones (3 starts, a 5 s
+grace)."""
 
 from __future__ import annotations
 
@@ -165,8 +164,6 @@ def test_luasys_safe_mode_clear_leaves_zero(device, capsys):
 
 
 def test_a_busy_start_stopped_by_the_host_does_not_count(device, kind):
-    if kind == "idf-linux":
-        pytest.skip("on the linux target a spinning start starves the console task (docs/firmware.md, limits)")
     port, _fs, _server = device('print("spinning")\nwhile true do end\n')
     with Session(port) as s:
         s.client.restart()  # the host stops the busy main chunk: not a failure of the script

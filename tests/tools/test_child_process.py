@@ -1,7 +1,7 @@
 """Device processes die with whoever started them (luasys.child_process): a parent
 killed with no chance to clean up (SIGKILL, a timeout, a closed terminal) leaves no
-device process behind, even one that never reads to the end of its input (the linux
-target's console starved below a spinning Lua task). And a `luasys native --serial`
+device process behind, even one that never reads to the end of its input (a device
+whose console is wedged). And a `luasys native --serial`
 server asked to end (SIGTERM, SIGHUP) ends its device process first."""
 
 from __future__ import annotations
@@ -55,9 +55,8 @@ def wait_gone(pid: int) -> bool:
 
 
 def deaf_device(tmp_path: Path) -> Path:
-    """A stand-in for a device whose console never gets to read its input (the linux
-    target's console task starved below a spinning Lua task): a program that only a
-    signal ends."""
+    """A stand-in for a device whose console never gets to read its input (wedged, or a
+    firmware whose console a busy task starves): a program that only a signal ends."""
     program = tmp_path / "deaf-device"
     program.write_text("#!/bin/sh\nexec sleep 600\n")
     program.chmod(0o755)

@@ -44,7 +44,7 @@ def spawn(tmp_path: Path, *argv: str) -> pexpect.spawn:
 
 
 def test_the_repl(device, tmp_path: Path):
-    port, _fs, kind = device
+    port, _fs, _kind = device
     repl = spawn(tmp_path, "repl", "--port", port)
     repl.expect_exact("> ")
     repl.sendline("1 + 1")
@@ -72,19 +72,13 @@ def test_the_repl(device, tmp_path: Path):
     repl.sendline("error('boom')")
     repl.expect("error: .*boom")
     repl.expect_exact("> ")
-    # A chunk that never ends: Ctrl-C interrupts it. Not on the linux target, whose
-    # console task a spinning Lua task starves (docs/firmware.md, limits; tests/device
-    # keeps the case as an expected failure there).
-    if kind != "idf-linux":
-        repl.sendline("y = 1 print('spin' .. 'ning') while true do end")
-        repl.expect_exact("spinning")  # printed by the device (the typed line says 'spin' .. 'ning')
-        repl.sendcontrol("c")
-        repl.expect_exact("^C")
-        repl.expect("error: .*interrupted")
-        repl.expect_exact("> ")
-    else:
-        repl.sendline("y = 1")
-        repl.expect_exact("> ")
+    # A chunk that never ends: Ctrl-C interrupts it.
+    repl.sendline("y = 1 print('spin' .. 'ning') while true do end")
+    repl.expect_exact("spinning")  # printed by the device (the typed line says 'spin' .. 'ning')
+    repl.sendcontrol("c")
+    repl.expect_exact("^C")
+    repl.expect("error: .*interrupted")
+    repl.expect_exact("> ")
     repl.sendline("y + 1")  # the same running program answers: no restart, y is still there
     repl.expect_exact("2\r\n")
     repl.expect_exact("> ")

@@ -11,6 +11,14 @@
 
 #include "lua_sys_console.h"
 
+#if CONFIG_IDF_TARGET_LINUX
+#include "freertos/FreeRTOS.h"
+#include "freertos/task.h"
+
+/* How long the console sleeps in FreeRTOS between two looks at stdin (linux target). */
+#define STDIN_LOOK_MS 10
+#endif
+
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -20,29 +28,51 @@ static int64_t now_ms(void)
 
 /* FreeRTOS's POSIX port (ESP-IDF's linux target) ticks on SIGALRM without
  * SA_RESTART, so poll() and read() are interrupted all the time: an interruption
- * is neither a timeout nor the end of input. poll() is resumed with what is left
+ * is neither a timeout nor the end of input.
+ *
+ * There a task blocked in a system call still counts as running, so the console
+ * must not wait in poll(): at the Lua task's priority it would take every other
+ * time slice from a busy script, below it a script that spins would starve it (no
+ * interrupt, no restart). It looks at stdin without waiting and sleeps in FreeRTOS
+ * between looks, as a chip's console waits for its UART; the native build runs
+ * each task on a thread of its own and waits in poll(), resumed with what is left
  * of the timeout. */
-static int stdio_read(void *ctx, uint8_t *buf, size_t len, int timeout_ms)
+static int wait_for_input(int timeout_ms)
 {
-    (void)ctx;
     const int64_t deadline = now_ms() + timeout_ms;
-    int wait_ms = timeout_ms;
     for (;;) {
-        struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
-        int ready = poll(&in, 1, wait_ms);
-        if (ready > 0) {
-            break;
-        }
-        if (ready == 0) {
-            return 0;
-        }
-        if (errno != EINTR) {
-            return -1;
-        }
+#if CONFIG_IDF_TARGET_LINUX
+        const int wait_ms = 0;
+#else
+        int wait_ms = timeout_ms;
         if (timeout_ms >= 0) {
             int64_t left = deadline - now_ms();
             wait_ms = left > 0 ? (int)left : 0;
         }
+#endif
+        struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
+        int ready = poll(&in, 1, wait_ms);
+        if (ready > 0) {
+            return 1;
+        }
+        if (ready < 0 && errno != EINTR) {
+            return -1;
+        }
+        if (timeout_ms >= 0 && now_ms() >= deadline) {
+            return 0;
+        }
+#if CONFIG_IDF_TARGET_LINUX
+        vTaskDelay(pdMS_TO_TICKS(STDIN_LOOK_MS));
+#endif
+    }
+}
+
+static int stdio_read(void *ctx, uint8_t *buf, size_t len, int timeout_ms)
+{
+    (void)ctx;
+    int ready = wait_for_input(timeout_ms);
+    if (ready <= 0) {
+        return ready;
     }
     ssize_t n;
     do {
