@@ -10,8 +10,8 @@
 #include "esp_err.h"
 
 /* Creates what the lock needs and, under ESP-IDF, routes ESP-IDF's log lines
- * through it (esp_log_set_vprintf). Called by lua_sys_init() and
- * lua_sys_console_start(); idempotent. */
+ * through it (esp_log_set_vprintf). Called by lua_sys_init() (which
+ * lua_sys_console_start() calls too); idempotent. */
 esp_err_t luat_output_init(void);
 
 /* Takes stdout for a whole write, waiting for its current writer; recursive.
