@@ -8,7 +8,7 @@ local T = require "harness"
 -- exported function of the runtime reachable.
 local MODULES = { "sys", "log", "ringbuf", "playlist", "gesture", "recorder", "sys.timers", "sys.waits",
     "sys.tasks", "sys.periodic", "sys.mailbox", "sys.observe", "sys.describe", "sys.watchdog", "sys.core",
-    "sys.heap", "sys.check", "sys.labels", "sys.deadlines", "sys.cancel", "sys.ticks", "sys.luatos" }
+    "sys.heap", "sys.check", "sys.labels", "sys.upkeep", "sys.report", "sys.cancel", "sys.ticks", "sys.luatos" }
 
 local function runtime_functions()
     local found, seen = {}, {}

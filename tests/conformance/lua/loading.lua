@@ -18,7 +18,7 @@ local PARTS = {
 
 -- What the core loads only when something needs it: the argument checks (a bad
 -- argument), labels (an error report, describe, trace), the heap's upkeep.
-local ON_DEMAND = { "sys.check", "sys.labels", "sys.deadlines", "sys.slices", "sys.ready" }
+local ON_DEMAND = { "sys.check", "sys.labels", "sys.report", "sys.upkeep", "sys.slices", "sys.ready" }
 
 T.case("require sys loads the core only; each function loads its part at first use", function()
     for part in pairs(PARTS) do

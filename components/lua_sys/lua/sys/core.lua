@@ -2,8 +2,9 @@
 -- queue, the hooks) and the loop's hot path, kernel and publish/subscribe together
 -- because they share it. It holds what a script of tasks, waits and messages needs,
 -- and nothing else: the other parts of sys load on first use (sys.lua) and use this
--- table's fields directly; what the core needs only when something goes wrong (the
--- argument checks, labels for reports, the heap's upkeep) it loads then.
+-- table's fields directly; what the core needs only when something goes wrong or wants
+-- upkeep (the argument checks, error reports, the upkeep of the heap and of what a
+-- burst left behind) it loads then (core.later).
 --
 -- One loop runs everything. Each turn it
 --   1. delivers every published message, in publish order, to subscribers in
@@ -23,7 +24,6 @@ local co_create, co_resume, co_status, co_running, co_yield =
 local co_close = coroutine.close -- Lua 5.4+
 local select, type, tostring, xpcall, pcall, require = select, type, tostring, xpcall, pcall, require
 local unpack, ceil = table.unpack, math.ceil
-local traceback, getinfo = debug.traceback, debug.getinfo
 local millis, receive = rtos.millis, rtos.receive
 local push, pop = heap.push, heap.pop
 local MASK, HALF, MAX_MS, BURST = heap.MASK, heap.HALF, heap.MAX_MS, heap.BURST
@@ -35,7 +35,6 @@ local sys = {
     --- Topic under which `rtos` timer expiries (rtos.MSG_TIMER) are published.
     RTOS_TIMER_TOPIC = "RTOS_TIMER",
 }
-local ERROR_TOPIC = sys.ERROR_TOPIC
 
 -- Every live task is a key of `tasks`. Its value is the seq of the deadline entry that
 -- will wake it while that entry is in the heap, minus that seq once the entry has
@@ -67,84 +66,55 @@ local core = {
     started_ms = millis(), -- the runtime's start on the rtos clock
 }
 
---- Calls sys/check.lua's checker `kind`, loaded then: the parts of sys test their
---- arguments inline and call this only when a quick test fails, so a right call never
---- needs it. A tail call, so the checker blames the same caller as if called directly.
+--- Calls function `name` of `module`, loaded then: how the core reaches what it needs
+--- only when something goes wrong or wants upkeep. A tail call, so an error raised there
+--- blames the same caller as if raised here.
+local function later(module, name, ...)
+    return require(module)[name](...)
+end
+core.later = later
+
+--- Calls sys/check.lua's checker `kind`: the parts of sys test their arguments inline
+--- and call this only when a quick test fails, so a right call never loads the checks.
 function core.checked(kind, ...)
-    return require("sys.check")[kind](...)
+    return later("sys.check", kind, ...)
 end
 local checked = core.checked
 
 ------------------------------------------------------------------------------------
--- Errors: caught, logged with a traceback, counted, published; never fatal.
+-- Errors: caught, counted, then logged with a traceback and published (sys/report.lua,
+-- loaded at the first error); never fatal.
 ------------------------------------------------------------------------------------
 
-local publish -- defined with the messages below
-local delivering_errors = false -- true while ERROR_TOPIC subscribers run
 local current -- the task running now; nil while the loop itself runs
 
 -- Every xpcall below sets `calling` to the function it runs and clears
--- `caught_message`: with_traceback records the error value there, and cuts the
--- traceback below `calling`, whose callers are the loop's own frames, so it shows the
--- user's code only. (Found by identity, not by name: the runtime may be stripped
--- bytecode.) Lua does not call the message handler for an out-of-memory error, so then
--- the value xpcall returns is all there is.
+-- `caught_message`: the message handler records the error value there, and
+-- sys/report.lua cuts the traceback below `calling`. Lua does not call the message
+-- handler for an out-of-memory error, so then the value xpcall returns (Lua's
+-- message) is all there is.
 local caught_message, calling
 
 -- The message of Lua's memory errors (lstate.h's MEMERRMSG).
 local OUT_OF_MEMORY = "not enough memory"
 
--- An error value as text, whatever it is: an error object whose __tostring raises (or
--- returns no string) must not fail the reporting of its own error. A string is returned
--- as it is, allocating nothing: out-of-memory is reported through here, and a pcall
--- (a new CallInfo) or a concatenation could fail again and lose the report.
-local function error_text(err)
-    if type(err) == "string" then return err end
-    local ok, text = pcall(tostring, err)
-    if ok and type(text) == "string" then return text end
-    return "(a " .. type(err) .. " error value whose __tostring failed)"
-end
-core.error_text = error_text
-
-local LEVELS_SHOWN = 21 -- traceback() elides the middle of longer stacks
 local function with_traceback(err)
     caught_message = err
-    local trace = traceback(error_text(err), 2)
-    local level = 2
-    repeat
-        local info = getinfo(level, "f")
-        if not info or level > LEVELS_SHOWN then return trace end
-        level = level + 1
-    until info.func == calling
-    -- The message, "stack traceback:", then the frames of levels 2..level-1.
-    local cut = 0
-    for _ = 1, level do
-        cut = trace:find("\n", cut + 1, true)
-        if not cut then return trace end
-    end
-    return trace:sub(1, cut - 1)
+    return later("sys.report", "traceback", err, calling)
 end
 
-local function log_and_publish(kind, name, message, trace)
-    require("log").error("sys", kind .. " '" .. name .. "' failed: " .. trace)
-    -- An error inside an error subscriber is logged and counted but not published
-    -- again: that would feed the subscriber its own failure forever.
-    if not delivering_errors then
-        publish(ERROR_TOPIC, { kind = kind, name = name, message = error_text(message), traceback = trace })
-    end
-end
-
---- Reports a caught error: counts it, logs it, publishes it on sys.ERROR_TOPIC.
---- Counting allocates nothing, so every error is counted; telling about it allocates,
---- and after an out-of-memory error that can fail too: then collect what the failed
---- code left and try once more.
+--- Reports a caught error: counts it, logs it, publishes it on sys.ERROR_TOPIC
+--- (sys/report.lua's tell says how `name` and `owner` name what failed). Counting
+--- allocates nothing, so every error is counted; telling about it allocates, and after
+--- an out-of-memory error that can fail too: then collect what the failed code left
+--- and try once more.
 ---@param kind string "task", "timer", "subscriber", "runtime"
-function core.report(kind, name, message, trace)
+function core.report(kind, name, message, trace, owner)
     local counter = kind == "task" and "task_errors" or "callback_errors"
     count[counter] = count[counter] + 1
-    if not pcall(log_and_publish, kind, name, message, trace) then
+    if not pcall(later, "sys.report", "tell", kind, name, message, trace, owner) then
         collectgarbage()
-        pcall(log_and_publish, kind, name, message, trace)
+        pcall(later, "sys.report", "tell", kind, name, message, trace, owner)
     end
 end
 local report = core.report
@@ -157,7 +127,7 @@ function core.call(owner, fn, ...)
     local ok, result = xpcall(fn, with_traceback, ...)
     if hooks.slice then hooks.slice(current) end -- the slice has ended: back to the task, if any
     if ok then return true, result end
-    if caught_message == nil then return false, result, error_text(result) end -- out of memory
+    if caught_message == nil then return false, result, result end -- out of memory
     return false, caught_message, result
 end
 local call = core.call
@@ -191,7 +161,7 @@ function core.drop(s)
     if s > 0 then
         local stale = heap.stale + 1
         heap.stale = stale
-        if stale > 64 and stale * 2 > heap.n then require("sys.deadlines").compact() end
+        if stale > 64 and stale * 2 > heap.n then later("sys.upkeep", "compact") end
     end
 end
 local drop = core.drop
@@ -233,11 +203,10 @@ local function forget_task(co)
     local live = count.tasks_live - 1
     count.tasks_live, count.tasks_ended = live, count.tasks_ended + 1
     -- A table's hash part never shrinks when keys are removed, so after a burst of
-    -- tasks the table is rebuilt at its live size (amortised O(1) per task).
+    -- tasks the table is rebuilt at its live size (sys/upkeep.lua).
     if tasks_peak > BURST and live < tasks_peak // 4 then
-        local fresh = {}
-        for each, entry in pairs(tasks) do fresh[each] = entry end
-        tasks, core.tasks, tasks_peak = fresh, fresh, live
+        tasks, tasks_peak = later("sys.upkeep", "copy", tasks), live
+        core.tasks = tasks
     end
 end
 
@@ -249,11 +218,6 @@ function core.kill_task(co)
     if co_close then co_close(co) end
 end
 local kill_task = core.kill_task
-
--- What a failed task is called in its report, and its traceback.
-local function describe_failure(co, err)
-    return require("sys.labels").task_label(co), traceback(co, error_text(err))
-end
 
 --- Runs task `co` until it waits or ends; errors are reported. Returns what
 --- coroutine.resume returned first (a task yields no values): true, or false and the error.
@@ -280,8 +244,8 @@ local function resume(co, ...)
     -- from the stack, then closed.
     local oom = err == OUT_OF_MEMORY
     if oom and co_close then co_close(co) end
-    local described, name, trace = pcall(describe_failure, co, err)
-    if not described then name, trace = "task", error_text(err) end
+    local described, name, trace = pcall(later, "sys.report", "describe", co, err)
+    if not described then name, trace = "task", nil end
     if not oom and co_close then co_close(co) end
     forget_task(co)
     if handle then core.handle_failed(handle, err, trace) else report("task", name, err, trace) end
@@ -371,8 +335,9 @@ local mq, mq_head, mq_tail = {}, 1, 1
 -- `false` hole, and the list is compacted when delivery is done.
 --
 -- An emptied list stays in `subs`: a task looping on sys.waitUntil(topic) empties and
--- refills its list on every wait. Empty lists are swept out once there are more than
--- EMPTY_LISTS_MAX of them, so topics used once (a request id, say) cost nothing lasting.
+-- refills its list on every wait. Empty lists are swept out (sys/upkeep.lua) once there
+-- are more than EMPTY_LISTS_MAX of them, so topics used once (a request id, say) cost
+-- nothing lasting.
 local subs = {}
 local empty_lists, EMPTY_LISTS_MAX = 0, 32
 
@@ -389,7 +354,7 @@ function sys.publish(topic, ...)
     mq_tail = t + 2 + n
     count.published = count.published + 1
 end
-publish = sys.publish
+local publish = sys.publish
 
 local function compact_list(list)
     local kept, gone = 0, list.gone
@@ -405,9 +370,7 @@ local function compact_list(list)
     if kept == 0 then
         empty_lists = empty_lists + 1
         if empty_lists > EMPTY_LISTS_MAX then
-            for each, l in pairs(subs) do
-                if l.n == 0 and l.busy == 0 then subs[each] = nil end
-            end
+            later("sys.upkeep", "sweep", subs)
             empty_lists = 0
         end
     end
@@ -499,8 +462,7 @@ local function deliver(topic, first, last)
                 count.delivered = count.delivered + 1
                 local ok, message, trace = call(s, s, unpack(mq, first, last))
                 if not ok then
-                    report("subscriber", tostring(topic) .. " -> " .. require("sys.labels").label_of(s),
-                        message, trace)
+                    report("subscriber", topic, message, trace, s)
                 end
             else
                 local gone = list.gone
@@ -529,11 +491,11 @@ local function dispatch()
         local n, topic = mq[h], mq[h + 1]
         mq_head = h + 2 + n
         if hooks.trace then hooks.trace("message", tostring(topic), rtos.micros(), 0) end
-        delivering_errors = topic == ERROR_TOPIC
+        core.delivering = topic
         deliver(topic, h + 2, h + 1 + n)
-        delivering_errors = false
         for i = h, h + 1 + n do mq[i] = nil end
     end
+    core.delivering = nil
     if mq_tail > BURST then mq = {} end
     mq_head, mq_tail = 1, 1
 end
@@ -628,7 +590,7 @@ end
 --- One turn of the loop (LuatOS's sys.safeRun): returns "idle" or "stop" when the loop
 --- is to end, else nothing.
 function core.turn()
-    if heap.seq >= RENUMBER_AT then require("sys.deadlines").renumber() end
+    if heap.seq >= RENUMBER_AT then later("sys.upkeep", "renumber") end
     turn_seq = heap.seq
     local now = millis()
     dispatch()
@@ -660,8 +622,7 @@ local MAX_FAILED_TURNS = 100
 ---@return "idle"|"stop"
 function sys.run()
     local _, is_main = co_running()
-    if not is_main then error("sys.run: must be called from the main script, not from a task", 2) end
-    if running then error("sys.run: the loop is already running", 2) end
+    if running or not is_main then return later("sys.report", "refuse_run", is_main) end
     running = true
     local failures, ok, reason, trace = 0, nil, nil, nil
     repeat
@@ -675,8 +636,7 @@ function sys.run()
             report("runtime", "sys.run", reason, trace)
             if failures >= MAX_FAILED_TURNS then
                 running = false
-                error("sys.run: " .. failures .. " turns of the loop failed in a row; the last error: "
-                    .. error_text(reason), 2)
+                return later("sys.report", "loop_broken", failures, reason)
             end
             reason = nil
         end

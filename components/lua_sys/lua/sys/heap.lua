@@ -10,12 +10,12 @@
 -- Times wrap. The device's Lua has 32-bit integers, so rtos.millis() counts modulo
 -- 2^31 (docs/rtos-contract.md). Two times are ordered by their difference modulo
 -- 2^31, which is right while every live entry lies within 2^30 of every other: sys
--- bounds durations by MAX_MS, and renumbers seqs (sys/deadlines.lua) long before
+-- bounds durations by MAX_MS, and renumbers seqs (sys/upkeep.lua) long before
 -- they reach 2^30.
 --
 -- Cancelled entries are not searched for (O(n)): their owner (a task in core.tasks,
 -- a timer in t.seq) stops holding their seq, and they stay, counted in `stale`, until
--- they come out or sys/deadlines.lua compacts the heap.
+-- they come out or sys/upkeep.lua compacts the heap.
 
 local MASK, HALF = 0x7FFFFFFF, 0x40000000
 

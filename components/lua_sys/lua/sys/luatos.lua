@@ -26,7 +26,7 @@ end
 local function report_failure(co, ok, ...)
     if not ok then
         local err = ...
-        core.report("task", tostring(co), err, traceback(co, core.error_text(err)))
+        core.report("task", tostring(co), err, traceback(co, require("sys.report").error_text(err)))
     end
     return ok, ...
 end

@@ -191,9 +191,7 @@ function core.fire_timer(t, due, now)
         ok, message, traceback = core.call(t, t.fn)
     end
     if started then trace("timer", "timer " .. t.id, started, (micros() - started) & MASK) end
-    if not ok then
-        core.report("timer", require("sys.labels").label_of(t), message, traceback)
-    end
+    if not ok then core.report("timer", nil, message, traceback, t) end
 end
 
 return timers

@@ -1,17 +1,19 @@
--- The deadline heap's upkeep, loaded the first time it is needed (sys/core.lua):
--- dropping stale entries once they are the majority, and renumbering seqs before they
--- grow too large to compare (sys/heap.lua).
+-- The runtime's rare upkeep, loaded the first time some is due (sys/core.lua): the
+-- deadline heap's (dropping stale entries once they are the majority, renumbering seqs
+-- before they grow too large to compare: sys/heap.lua), and giving back what a burst
+-- left in the core's tables (a table's hash part never shrinks when keys are removed).
 
 local core = require "sys.core"
 
+local type, pairs = type, pairs
 local heap, is_live = core.heap, core.is_live
 local push, pop = heap.push, heap.pop
 
-local deadlines = {}
+local upkeep = {}
 
 --- Rebuilds the heap from its live entries, in place: each is pushed again into the
 --- part of the arrays already read, which a push never writes past.
-function deadlines.compact()
+function upkeep.compact()
     local dues, seqs, items, n = heap.dues, heap.seqs, heap.items, heap.n
     heap.n, heap.stale = 0, 0
     for i = 1, n do
@@ -23,7 +25,7 @@ end
 
 --- Gives the live entries seqs 1, 2, 3... in the order they will come out. Called
 --- between turns (no entry is then newer than the turn).
-function deadlines.renumber()
+function upkeep.renumber()
     local dues, items = {}, {}
     while heap.n > 0 do
         local due, s, item = pop()
@@ -39,4 +41,21 @@ function deadlines.renumber()
     heap.seq, heap.stale = n, 0
 end
 
-return deadlines
+--- A copy of table `t` at its live size, to replace it once a burst has left it mostly
+--- empty (the core's `tasks`: amortised O(1) per task).
+---@return table
+function upkeep.copy(t)
+    local fresh = {}
+    for key, value in pairs(t) do fresh[key] = value end
+    return fresh
+end
+
+--- Drops the empty subscriber lists of `subs` that no delivery is using, so topics used
+--- once (a request id, say) cost nothing lasting.
+function upkeep.sweep(subs)
+    for topic, list in pairs(subs) do
+        if list.n == 0 and list.busy == 0 then subs[topic] = nil end
+    end
+end
+
+return upkeep
