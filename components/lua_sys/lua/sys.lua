@@ -11,20 +11,19 @@ local core = require "sys.core"
 
 local sys = core.sys
 
--- Which module defines each function that loads on first use: "name=module" words
--- (module "x" is sys/x.lua). One string rather than a table of 35 entries and their
--- key strings: a lookup happens once per function.
-local MODULE_OF = " timerStart=timers timerLoopStart=timers timerAdvStart=timers timerStop=timers"
-    .. " timerStopAll=timers timerIsActive=timers waitUntilExt=waits waitUntilMsg=waits"
-    .. " task=tasks nonfatal=tasks every=periodic taskCancel=cancel ticksDiff=ticks ticksAdd=ticks"
-    .. " taskInitEx=mailbox sendMsg=mailbox waitMsg=mailbox cleanMsg=mailbox taskDel=mailbox"
-    .. " setMailboxLimit=mailbox taskCB=mailbox stats=observe setTrace=observe setReceiveTap=observe"
-    .. " describe=describe setWatchdog=watchdog safeRun=luatos coresume=luatos check_task=luatos"
-    .. " cwaitMt=luatos "
+-- Which module defines each function that loads on first use: groups of words, each
+-- ";module name name ... " (module "x" is sys/x.lua). One string rather than a table of
+-- 35 entries and their key strings: a lookup happens once per function.
+local MODULE_OF = ";timers timerStart timerLoopStart timerAdvStart timerStop timerStopAll timerIsActive "
+    .. ";waits waitUntilExt waitUntilMsg ;tasks task nonfatal ;periodic every ;cancel taskCancel "
+    .. ";ticks ticksDiff ticksAdd ;mailbox taskInitEx sendMsg waitMsg cleanMsg taskDel setMailboxLimit taskCB "
+    .. ";observe stats setTrace setReceiveTap ;describe describe ;watchdog setWatchdog "
+    .. ";luatos safeRun coresume check_task cwaitMt ;"
 
 setmetatable(sys, {
     __index = function(_, name)
-        local module = type(name) == "string" and name:find("^[%w_]+$") and MODULE_OF:match(" " .. name .. "=(%w+) ")
+        -- The group's first word, then the shortest run to " name " that stays in the group.
+        local module = type(name) == "string" and name:find("^[%w_]+$") and MODULE_OF:match(";(%w+)[^;]- " .. name .. " ")
         if module then
             require("sys." .. module)
             return rawget(sys, name)

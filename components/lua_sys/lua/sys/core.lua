@@ -257,9 +257,7 @@ core.resume = resume
 ---@return thread
 function core.running_task(fname)
     local co = current
-    if co == nil or co ~= co_running() then
-        error(fname .. ": called outside a task; only code running inside sys.taskInit(fn) can wait", 3)
-    end
+    if co == nil or co ~= co_running() then return later("sys.report", "outside_task", fname) end
     return co
 end
 local running_task = core.running_task
@@ -356,16 +354,28 @@ function sys.publish(topic, ...)
 end
 local publish = sys.publish
 
-local function compact_list(list)
-    local kept, gone = 0, list.gone
-    for i = 1, list.n do
-        local s = list[i]
-        if s and not (gone and gone[i]) then
+-- Takes the subscriber in slot `i` (when given) out of `list` and closes the gaps;
+-- while a delivery uses the list, only marks the slot in `list.gone`, and the delivery
+-- closes the gaps when it ends.
+local function compact_list(list, i)
+    local gone = list.gone
+    if i then
+        if list.busy > 0 then
+            gone = gone or {}
+            gone[i], list.gone, list.holes = true, gone, true
+            return
+        end
+        list[i] = false
+    end
+    local kept = 0
+    for slot = 1, list.n do
+        local s = list[slot]
+        if s and not (gone and gone[slot]) then
             kept = kept + 1
             list[kept] = s
         end
     end
-    for i = kept + 1, list.n do list[i] = nil end
+    for slot = kept + 1, list.n do list[slot] = nil end
     list.n, list.holes, list.gone = kept, false, nil
     if kept == 0 then
         empty_lists = empty_lists + 1
@@ -373,16 +383,6 @@ local function compact_list(list)
             later("sys.upkeep", "sweep", subs)
             empty_lists = 0
         end
-    end
-end
-
-local function remove_at(list, i)
-    if list.busy > 0 then
-        local gone = list.gone or {}
-        gone[i], list.gone, list.holes = true, gone, true
-    else
-        list[i] = false
-        compact_list(list)
     end
 end
 
@@ -413,7 +413,7 @@ function core.unsubscribe_one(topic, callback)
     if not list then return end
     local gone = list.gone
     for i = 1, list.n do
-        if list[i] == callback and not (gone and gone[i]) then return remove_at(list, i) end
+        if list[i] == callback and not (gone and gone[i]) then return compact_list(list, i) end
     end
 end
 local unsubscribe_one = core.unsubscribe_one
@@ -444,56 +444,53 @@ sys.subscribe = for_each_topic("sys.subscribe", subscribe_one)
 ---@type fun(topic: string|number|(string|number)[], callback: function|thread)
 sys.unsubscribe = for_each_topic("sys.unsubscribe", unsubscribe_one)
 
-local function deliver(topic, first, last)
-    local list = subs[topic]
-    if not list or list.n == 0 then
-        count.unheard = count.unheard + 1
-        return
-    end
-    list.busy = list.busy + 1
-    -- Subscribers added during delivery start with the next message; functions removed
-    -- during it still get this one. A task removed during it does not: it has stopped
-    -- waiting for the topic, and resuming it would hand it a message it no longer waits
-    -- for.
-    for i = 1, list.n do
-        local s = list[i]
-        if s then
-            if type(s) == "function" then
-                count.delivered = count.delivered + 1
-                local ok, message, trace = call(s, s, unpack(mq, first, last))
-                if not ok then
-                    report("subscriber", topic, message, trace, s)
-                end
-            else
-                local gone = list.gone
-                local status = not (gone and gone[i]) and co_status(s) -- nil: unsubscribed during this delivery
-                if status == "suspended" and not cancelled[s] then
-                    count.delivered = count.delivered + 1
-                    if waiting_on[s] == topic then
-                        waiting_on[s] = nil
-                        list[i], list.holes = false, true
-                    end
-                    cancel_wake(s)
-                    resume(s, topic, unpack(mq, first, last))
-                elseif status == "dead" or cancelled[s] then
-                    remove_at(list, i)
-                end
-            end
-        end
-    end
-    list.busy = list.busy - 1
-    if list.busy == 0 and list.holes then compact_list(list) end
-end
-
+-- Delivers every published message, in publish order, each to its topic's subscribers
+-- in subscription order.
 local function dispatch()
     while mq_head < mq_tail do
         local h = mq_head
         local n, topic = mq[h], mq[h + 1]
-        mq_head = h + 2 + n
+        local first, last = h + 2, h + 1 + n
+        mq_head = last + 1
         if hooks.trace then hooks.trace("message", tostring(topic), rtos.micros(), 0) end
         core.delivering = topic
-        deliver(topic, h + 2, h + 1 + n)
-        for i = h, h + 1 + n do mq[i] = nil end
+        local list = subs[topic]
+        if not list or list.n == 0 then
+            count.unheard = count.unheard + 1
+        else
+            list.busy = list.busy + 1
+            -- Subscribers added during delivery start with the next message; functions
+            -- removed during it still get this one. A task removed during it does not:
+            -- it has stopped waiting for the topic, and resuming it would hand it a
+            -- message it no longer waits for.
+            for i = 1, list.n do
+                local s = list[i]
+                if s then
+                    if type(s) == "function" then
+                        count.delivered = count.delivered + 1
+                        local ok, message, trace = call(s, s, unpack(mq, first, last))
+                        if not ok then report("subscriber", topic, message, trace, s) end
+                    else
+                        local gone = list.gone
+                        local status = not (gone and gone[i]) and co_status(s) -- nil: unsubscribed during this delivery
+                        if status == "suspended" and not cancelled[s] then
+                            count.delivered = count.delivered + 1
+                            if waiting_on[s] == topic then
+                                waiting_on[s] = nil
+                                list[i], list.holes = false, true
+                            end
+                            cancel_wake(s)
+                            resume(s, topic, unpack(mq, first, last))
+                        elseif status == "dead" or cancelled[s] then
+                            compact_list(list, i)
+                        end
+                    end
+                end
+            end
+            list.busy = list.busy - 1
+            if list.busy == 0 and list.holes then compact_list(list) end
+        end
+        for i = h, last do mq[i] = nil end
     end
     core.delivering = nil
     if mq_tail > BURST then mq = {} end
@@ -556,29 +553,10 @@ end
 -- priority tier; then sys/ready.lua puts its tiered queue here.
 core.take_due = core.take_from_heap
 
--- Runs the tasks and timers due at `now`, at most TURN_BUDGET items before the loop
--- polls the rtos queue again; returns true if the budget ran out. What they schedule
--- runs in a later turn: a task looping on sys.wait(0) cannot starve incoming messages.
+-- A turn runs the tasks and timers due when it began, at most TURN_BUDGET of them
+-- before the loop polls the rtos queue again. What they schedule runs in a later turn:
+-- a task looping on sys.wait(0) cannot starve incoming messages.
 local TURN_BUDGET = 64
-
-local function run_due(now)
-    local take = core.take_due
-    for _ = 1, TURN_BUDGET do
-        local item, due = take(now)
-        if not item then return false end
-        count.executed = count.executed + 1
-        if type(item) == "thread" then
-            tasks[item] = false
-            local handle = handles[item]
-            if handle then handle.ready_wait_ms = handle.ready_wait_ms + ((millis() - due) & MASK) end
-            resume(item)
-        else
-            core.fire_timer(item, due, now)
-        end
-        if mq_head < mq_tail then dispatch() end
-    end
-    return true
-end
 
 local function handle_incoming(id, ...)
     if id == nil then return (...) end -- timeout: nil; "idle" or "stop": the loop ends
@@ -594,10 +572,27 @@ function core.turn()
     turn_seq = heap.seq
     local now = millis()
     dispatch()
-    local timeout = rtos.INF_TIMEOUT
-    if run_due(now) then
-        timeout = 0 -- the turn's budget ran out: due work may be left
-    else
+    local take, budget_spent = core.take_due, true
+    for _ = 1, TURN_BUDGET do
+        local item, due = take(now)
+        if not item then
+            budget_spent = false
+            break
+        end
+        count.executed = count.executed + 1
+        if type(item) == "thread" then
+            tasks[item] = false
+            local handle = handles[item]
+            if handle then handle.ready_wait_ms = handle.ready_wait_ms + ((millis() - due) & MASK) end
+            resume(item)
+        else
+            core.fire_timer(item, due, now)
+        end
+        if mq_head < mq_tail then dispatch() end
+    end
+    local timeout = 0 -- the turn's budget ran out: due work may be left
+    if not budget_spent then
+        timeout = rtos.INF_TIMEOUT
         while heap.n > 0 do -- until the earliest live deadline
             if is_live(heap.seqs[1], heap.items[1]) then
                 timeout = (heap.dues[1] - millis()) & MASK

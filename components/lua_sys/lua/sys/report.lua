@@ -74,6 +74,12 @@ function report.tell(kind, name, message, trace, owner)
     end
 end
 
+--- The error of a call that only a task can make (core.running_task tail-calls this:
+--- level 3 is the caller of the public function `fname`).
+function report.outside_task(fname)
+    error(fname .. ": called outside a task; only code running inside sys.taskInit(fn) can wait", 3)
+end
+
 --- sys.run's error for a call it refuses: from a task, or while the loop runs. (This
 --- and loop_broken are tail calls of sys.run's: level 2 is its caller.)
 function report.refuse_run(is_main)
