@@ -4,8 +4,14 @@ and each case runs in a fresh Lua runtime through the console's `run <path> idle
 (docs/console-protocol.md), which ends when the case's sys.run() has returned and its
 main chunk has ended, and answers after everything the case printed.
 
-A case is selected as on the other backends, by the global LUASYS_CASE, which a small
-script sets before it runs the case file (the chip has no environment variables)."""
+A case is selected as on the other backends, by the global LUASYS_CASE, which the
+runner script (case.lua, pushed once with the case files) sets from the selection file
+before it runs the case file (the chip has no environment variables). The selection file
+is the one file written per case, and it lives in a directory of its own: a LittleFS
+directory's metadata is a log that every commit to it extends and every lookup in it
+reads, so a file rewritten 160 times beside the 19 case files made each write and each
+open in that directory slower, and compacting it took about a second now and then
+(docs/firmware.md#the-firmware-in-qemu)."""
 
 from __future__ import annotations
 
@@ -25,17 +31,32 @@ from luasys.transport import ProcessTransport
 REPO = Path(__file__).resolve().parent.parent
 CHIP_DIR = "conformance"  # where the case files go, under the chip's /lua
 CASE_SCRIPT = f"{CHIP_DIR}/case.lua"
+# The case file's name, a newline, the case's name; relative to CASE_SCRIPT's directory.
+SELECTION = "select/case.txt"
 BOOT_TIMEOUT_S = 60
 REPLY_TIMEOUT_S = 60  # a put under a heavily loaded host
 CASE_TIMEOUT_S = 120
 TAIL_LINES = 200  # enough to hold a panic report and the boot after it
 
 
-def case_script(case_file: Path, case: str) -> str:
-    """Selects `case` and runs its file: found through package.path, whose first
-    entries are this script's directory (the runtime puts them there)."""
-    return (f"LUASYS_CASE = [==[{case}]==]\n"
-            f"dofile(assert(package.searchpath({case_file.stem!r}, package.path)))\n")
+# Selects the case the selection file names and runs its file, found through
+# package.path, whose first entries are this script's directory (the runtime puts them
+# there), so a case sees the same package.path as on the other backends.
+CASE_RUNNER = f"""\
+local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")
+local selection = assert(io.open(here .. "/{SELECTION}", "rb"))
+local case_file, case = selection:read("l", "a")
+selection:close()
+LUASYS_CASE = case
+dofile(assert(package.searchpath(case_file, package.path)))
+"""
+
+
+def selection(case_file: Path, case: str) -> bytes:
+    """What the runner reads to select `case` of `case_file`."""
+    if "\n" in case:
+        raise ValueError(f"a case name is one line (got {case!r})")
+    return f"{case_file.stem}\n{case}".encode()
 
 
 class ChipCases:
@@ -48,10 +69,11 @@ class ChipCases:
     def push(self, case_dir: Path) -> None:
         for path in sorted(case_dir.rglob("*.lua")):
             self._client.put(f"{CHIP_DIR}/{path.relative_to(case_dir).as_posix()}", path.read_bytes())
+        self._client.put(CASE_SCRIPT, CASE_RUNNER.encode())
 
     def run(self, case_file: Path, case: str) -> str:
         """What the case printed (the traceback of an error in its file included)."""
-        self._client.put(CASE_SCRIPT, case_script(case_file, case).encode())
+        self._client.put(f"{CHIP_DIR}/{SELECTION}", selection(case_file, case))
         try:
             _ending, printed = self._client.run_until_idle(CASE_SCRIPT, CASE_TIMEOUT_S)
         except TimeoutError:
