@@ -12,13 +12,20 @@ with `idf_tools.py install qemu-riscv32`). docs/firmware.md#the-firmware-in-qemu
 from __future__ import annotations
 
 import io
+import json
 import os
+import posixpath
 import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from littlefs import LittleFS, UserContext
+
+from .fs_command import BLOCK_SIZE, LITTLEFS_GEOMETRY, PARTITION_NAME as STORAGE_PARTITION
 
 TARGET = "esp32c3"
 BUILD_DIR = "build-qemu-esp32c3"
@@ -49,21 +56,53 @@ class Firmware:
         return {"embedded_services": "idf,qemu", "app_path": str(self.project), "build_dir": str(self.build),
                 "target": TARGET, "qemu_prog_path": self.qemu, "qemu_cli_args": " ".join(QEMU_ARGS)}
 
-    def flash_image(self, path: Path) -> Path:
+    def flash_image(self, path: Path, files: Mapping[str, bytes] | None = None) -> Path:
         """A freshly flashed chip's flash at `path` (bootloader, partition table, app,
         the LittleFS image of lua/), merged as pytest-embedded-qemu's QemuApp does for
-        its qemu service; returns `path`. For a QEMU that outlives a test (command())."""
+        its qemu service; returns `path`. For a QEMU that outlives a test (command()).
+
+        `files` (path under /lua: content) are added to the LittleFS partition on the
+        host, as a filesystem image flashed with them would hold them: what the console's
+        `put` would write, without the emulated flash writes, which are slow in QEMU
+        (docs/firmware.md#the-firmware-in-qemu)."""
         from pytest_embedded_qemu.app import QemuApp
 
         _esptool_on_path()
         QemuApp(msg_queue=io.StringIO(), app_path=str(self.project), build_dir=str(self.build),
                 qemu_image_path=str(path), qemu_prog_path=self.qemu)
+        if files:
+            add_to_storage(path, self.build, files)
         return path
 
     def command(self, flash_image: Path) -> list[str]:
         """QEMU booting `flash_image` (which it writes to, as the chip writes its flash),
         the console on its stdin/stdout."""
         return [self.qemu, *QEMU_ARGS, "-drive", f"file={flash_image},if=mtd,format=raw"]
+
+
+def add_to_storage(flash: Path, build: Path, files: Mapping[str, bytes]) -> None:
+    """Writes `files` (path under /lua: content) into the LittleFS partition of the
+    merged flash image `flash` of `build`, keeping what it holds; raises LittleFSError
+    when the partition does not mount (it is never formatted over)."""
+    storage = json.loads((build / "flasher_args.json").read_text()).get(STORAGE_PARTITION)
+    if storage is None:
+        raise ValueError(f"{build}/flasher_args.json: no '{STORAGE_PARTITION}' partition to add files to")
+    offset = int(storage["offset"], 0)
+    size = (build / storage["file"]).stat().st_size
+    with flash.open("r+b") as image:
+        image.seek(offset)
+        fs = LittleFS(UserContext(buffer=bytearray(image.read(size))), mount=False, block_size=BLOCK_SIZE,
+                      block_count=size // BLOCK_SIZE, **LITTLEFS_GEOMETRY)
+        fs.mount()
+        for name, content in files.items():
+            parent = posixpath.dirname(name)
+            if parent:
+                fs.makedirs(parent, exist_ok=True)
+            with fs.open(name, "wb") as f:
+                f.write(content)
+        fs.unmount()
+        image.seek(offset)
+        image.write(fs.context.buffer)
 
 
 def _esptool_on_path() -> None:
