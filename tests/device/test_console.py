@@ -283,3 +283,32 @@ def test_run_takes_only_idle_after_its_path(device):
     assert (status, args[0]) == (p.ERR, "bad-frame") and "'idle'" in args
     status, args = request(device, "i4", "run", "t_idle.lua", p.RUN_IDLE, "x")
     assert (status, args[0]) == (p.ERR, "bad-frame")
+
+
+# Writes, beside itself, a binary chunk of the device's own Lua (string.dump), the same
+# cut short, and the same marked as another Lua version.
+CHUNK_MAKER = """\
+local dir = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")
+local chunk = string.dump(function() print("from a binary chunk") end)
+local function write(name, data)
+    local f = assert(io.open(dir .. "/" .. name, "wb"))
+    f:write(data)
+    f:close()
+end
+write("t_good.luac", chunk)
+write("t_truncated.luac", chunk:sub(1, #chunk - 4))
+write("t_version.luac", chunk:sub(1, 4) .. "\\0" .. chunk:sub(6))
+"""
+
+
+def test_run_takes_a_binary_chunk_of_the_devices_lua_and_refuses_a_bad_one_naming_it(device):
+    device.push("t_chunks.lua", CHUNK_MAKER)
+    assert device.run_until_idle("t_chunks.lua")[0] == "finished"
+    ending, printed = device.run_until_idle("t_good.luac")
+    assert (ending, "from a binary chunk" in printed) == ("finished", True), printed
+    for name, why in [("t_truncated.luac", "truncated"), ("t_version.luac", "version mismatch")]:
+        ending, printed = device.run_until_idle(name)
+        assert ending == "error", printed
+        assert any(name in line and why in line for line in printed), printed
+    # The console goes on.
+    assert device.run_until_idle("t_good.luac")[0] == "finished"
