@@ -92,7 +92,8 @@ OURS = [
     ("+ observation (sys.describe)", 'local _ = require("sys").describe'),
     ("+ watchdog (sys.setWatchdog)", 'local _ = require("sys").setWatchdog'),
     ("+ ringbuf's rarer methods (rb.wait)", 'local _ = require("ringbuf").new(4).wait'),
-    ("+ playlist.update/remove/list/join", 'local _ = require("playlist").join'),
+    ("+ playlist.update/list/stop/join", 'local _ = require("playlist").join'),
+    ("+ playlist.remove, interrupts", 'local p = require "playlist"; p.remove(p.register { name = "x", steps = { { event = "e" } } })'),
     ("+ gesture's three detector kinds", 'local g = require "gesture"; local _ = g.double_tap, g.simultaneous, g.sequence'),
 ]
 TOOLKIT_ROWS = 4  # sys + ringbuf + playlist + gesture: the first rows of OURS

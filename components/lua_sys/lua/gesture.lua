@@ -29,8 +29,6 @@ local sys = require "sys"
 ---@field sequence fun(opts: gesture.SequenceOptions): integer         gesture/sequence.lua
 local gesture = {}
 
-local KINDS = { double_tap = true, simultaneous = true, sequence = true }
-
 local detectors = {} -- [handle] = { topics = {...}, subscriber = fn }
 local last_handle = 0
 
@@ -101,7 +99,7 @@ end
 
 setmetatable(gesture, {
     __index = function(_, kind)
-        if KINDS[kind] then
+        if kind == "double_tap" or kind == "simultaneous" or kind == "sequence" then
             local fn = define(kind)
             gesture[kind] = fn
             return fn

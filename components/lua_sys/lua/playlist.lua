@@ -19,8 +19,9 @@
 --
 -- This file holds what registering and playing need; a definition's validation is in
 -- playlist/define.lua, loaded when a register or update needs it and not kept. update,
--- remove, list and join are in playlist/more.lua, loaded the first time one of them is
--- looked up; it is handed `core`, this file's state, which scripts never see.
+-- remove, list, stop, running and join are in playlist/manage.lua, loaded the first time one of them
+-- is looked up, and stopping runs by playlist or by interrupt in playlist/stopping.lua;
+-- both are handed `core`, this file's state, which scripts never see.
 -- sys.check, with its messages, is loaded when an argument is wrong (and by
 -- playlist/define.lua).
 
@@ -48,7 +49,6 @@ local playlist = {}
 
 local defs = {}      -- [handle] = normalised definition
 local runs = {}      -- [run id] = run
-local watchers = {}  -- [interrupt topic] = { fn = subscriber, count = runs watching }
 local last_handle, last_run = 0, 0
 
 local core = { defs = defs, runs = runs }
@@ -109,7 +109,28 @@ end
 ---@field context any
 ---@field timer integer  the sys timer armed for its next emission
 
-local stop_run -- defined below with the interrupt watchers
+-- Stopping several runs at once (a playlist removed, an interrupt published) and the
+-- interrupt topics' subscriptions are in playlist/stopping.lua, loaded the first time a
+-- run with interrupts starts or a playlist is removed: core.stopping() loads it and
+-- returns core, with stop_runs, watch and unwatch.
+function core.stopping()
+    if not core.stop_runs then require("playlist.stopping")(core) end
+    return core
+end
+
+local function stop_run(run, reason, interrupted_by)
+    local def = run.def
+    runs[run.id] = nil
+    sys.timerStop(run.timer)
+    if def.interrupts[1] then core.unwatch(def.interrupts) end
+    sys.publish("playlist.stopped", { run = run.id, handle = run.handle, name = def.name,
+        reason = reason, context = run.context, interrupt = interrupted_by })
+    if reason == "completed" and def.completion_event then
+        sys.publish(def.completion_event, { run = run.id, handle = run.handle, name = def.name,
+            context = run.context })
+    end
+end
+core.stop_run = stop_run
 
 -- Emits what is due, then re-arms the run's timer or completes the run.
 local function tick(id)
@@ -137,65 +158,6 @@ local function tick(id)
     end
 end
 
---- Stops, in the order they started (so that their playlist.stopped events come in a
---- deterministic order), the runs of `handle`, or, when `interrupted_by` is given, the
---- runs that watch its event.
----@param reason string
----@param handle integer|nil
----@param interrupted_by {event: string, payload: any}|nil
-function core.stop_runs(reason, handle, interrupted_by)
-    local ids = {}
-    for id, run in pairs(runs) do
-        if run.handle == handle or interrupted_by and run.def.interrupt_set[interrupted_by.event] then
-            ids[#ids + 1] = id
-        end
-    end
-    table.sort(ids)
-    for _, id in ipairs(ids) do
-        local run = runs[id]
-        if run then stop_run(run, reason, interrupted_by) end
-    end
-end
-
--- One subscription per interrupt topic, shared by all the runs that watch it and
--- dropped when the last of them stops.
-local function watch(topics)
-    for _, topic in ipairs(topics) do
-        local w = watchers[topic]
-        if not w then
-            w = { count = 0, fn = function(payload)
-                core.stop_runs("interrupted", nil, { event = topic, payload = payload })
-            end }
-            watchers[topic] = w
-            sys.subscribe(topic, w.fn)
-        end
-        w.count = w.count + 1
-    end
-end
-
-local function unwatch(topics)
-    for _, topic in ipairs(topics) do
-        local w = watchers[topic]
-        w.count = w.count - 1
-        if w.count == 0 then
-            sys.unsubscribe(topic, w.fn)
-            watchers[topic] = nil
-        end
-    end
-end
-
-stop_run = function(run, reason, interrupted_by)
-    local def = run.def
-    runs[run.id] = nil
-    sys.timerStop(run.timer)
-    unwatch(def.interrupts)
-    sys.publish("playlist.stopped", { run = run.id, handle = run.handle, name = def.name,
-        reason = reason, context = run.context, interrupt = interrupted_by })
-    if reason == "completed" and def.completion_event then
-        sys.publish(def.completion_event, { run = run.id, handle = run.handle, name = def.name,
-            context = run.context })
-    end
-end
 
 --- Starts a run. Several runs of one playlist may play at once.
 ---@param handle integer
@@ -209,7 +171,7 @@ function playlist.start(handle, context)
     for i, step in ipairs(def.steps) do due[i] = step.offset end
     local run = { id = id, handle = handle, def = def, start = millis(), due = due, context = context }
     runs[id] = run
-    watch(def.interrupts)
+    if def.interrupts[1] then core.stopping().watch(def.interrupts) end
     sys.publish("playlist.created", { run = id, handle = handle, name = def.name, meta = def.meta,
         context = context, steps = def.steps })
     -- Through a timer even at offset 0, so start() returns before anything plays.
@@ -217,29 +179,12 @@ function playlist.start(handle, context)
     return id
 end
 
---- Stops a run; it publishes playlist.stopped with reason "cancelled".
----@param run_id integer
----@return boolean stopped false if the run was not playing
-function playlist.stop(run_id)
-    local run = runs[run_id]
-    if not run then return false end
-    stop_run(run, "cancelled")
-    return true
-end
-
---- True while the run plays.
----@param run_id integer
----@return boolean
-function playlist.running(run_id)
-    return runs[run_id] ~= nil
-end
-
--- Any other name looked up loads playlist/more.lua once; from then on playlist is a
+-- Any other name looked up loads playlist/manage.lua once; from then on playlist is a
 -- plain table.
 setmetatable(playlist, {
     __index = function(_, name)
         setmetatable(playlist, nil)
-        require("playlist.more")(playlist, core)
+        require("playlist.manage")(playlist, core)
         return playlist[name]
     end,
 })

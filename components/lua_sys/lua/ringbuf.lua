@@ -12,9 +12,9 @@
 -- keeps `put` and `get` O(1) amortised and the arrays at most about twice the
 -- number of live messages.
 --
--- The rarer methods (pull, list, clear, wait, bytes_used, capacity), the checks of
--- unusual options and the message of an oversized put are in ringbuf/more.lua, loaded
--- the first time one is looked up.
+-- The rarer methods (peek, pull, list, clear, wait, bytes_used, capacity), the checks
+-- of unusual options and the message of an oversized put are in ringbuf/rarer.lua,
+-- loaded the first time one is looked up.
 
 -- Arguments are checked inline. sys.check, with its messages, is loaded only when a
 -- quick test fails, and decides: it raises the error, or accepts what the quick test
@@ -40,11 +40,8 @@ local ringbuf = { OVERHEAD = OVERHEAD, ID_MAX = ID_MAX, DATA_MAX = DATA_MAX }
 ---@field private _used integer        bytes used by live messages
 ---@field private _waiters integer     tasks blocked in wait()
 ---@field private _topic string|nil    wake-up topic, made on the first wait()
----@field private _serial integer      makes the topic unique per buffer
 local Ring = {}
 Ring.__index = Ring
-
-local rings_made = 0
 
 --- Creates a ring buffer holding at most `capacity` bytes of messages.
 ---@param capacity integer bytes, >= ringbuf.OVERHEAD
@@ -64,11 +61,10 @@ function ringbuf.new(capacity, opts)
             overwrite = Ring._options(opts)
         end
     end
-    rings_made = rings_made + 1
     return setmetatable({
         _capacity = capacity, _overwrite = overwrite,
         _ids = {}, _data = {}, _head = 1, _tail = 0, _live = 0, _used = 0,
-        _waiters = 0, _serial = rings_made,
+        _waiters = 0,
     }, Ring)
 end
 
@@ -155,21 +151,13 @@ function Ring:get()
     return id, data
 end
 
---- Returns the oldest message without taking it.
----@return integer|nil id nil when empty
----@return string|nil data
-function Ring:peek()
-    if self._live == 0 then return nil end
-    return self._ids[self._head], self._data[self._head]
-end
-
 --- Number of messages held.
 ---@return integer
 function Ring:len() return self._live end
 
 setmetatable(Ring, {
     __index = function(_, name)
-        local fn = require("ringbuf.more")[name]
+        local fn = require("ringbuf.rarer")[name]
         Ring[name] = fn
         return fn
     end,

@@ -83,6 +83,15 @@ T.case("playlist steps at the same offset play in listed order", function()
     T.eq(topics_of(heard), { "a", "b", "c" })
 end)
 
+T.case("playlist plays a run without interrupts from playlist.lua alone", function()
+    local heard = record { "bell", "playlist.stopped" }
+    playlist.start(playlist.register { name = "bell", steps = { { event = "bell", offset = 5 } } })
+    sys.run()
+    T.eq(topics_of(heard), { "bell", "playlist.stopped" })
+    T.eq(package.loaded["playlist.stopping"], nil, "no interrupts, no removal: no playlist/stopping.lua")
+    T.eq(package.loaded["playlist.manage"], nil, "no update, remove, list, stop, running or join")
+end)
+
 T.case("playlist triggered run is stopped by an interrupt event", function()
     local heard = record { "scene.light", "playlist.stopped", "scene.done" }
     playlist.register {
@@ -104,6 +113,7 @@ T.case("playlist triggered run is stopped by an interrupt event", function()
     T.eq(stopped.reason, "interrupted")
     T.eq(stopped.interrupt, { event = "scene.stop", payload = { why = "user" } })
     T.eq(stopped.context, { event = "scene.start", payload = { who = "button" } })
+    T.ok(package.loaded["playlist.stopping"] ~= nil, "interrupts load playlist/stopping.lua")
 end)
 
 T.case("playlist trigger starts a run on every publish", function()
@@ -259,7 +269,7 @@ T.case("playlist rejects bad definitions and handles", function()
         playlist.join, 1, -1)
     T.eq(playlist.list(), {}, "nothing was registered")
     -- Errors blame the caller's line, from register and from the functions that load on
-    -- first use (playlist/more.lua) alike.
+    -- first use (playlist/manage.lua) alike.
     local handle = reg(steps { event = "e" })
     local line = debug.getinfo(1, "l").currentline; local _, err = pcall(function() playlist.register { name = 1 } end)
     local _, deep = pcall(function() playlist.update(handle, steps { event = "e", offset = -1 }) end)

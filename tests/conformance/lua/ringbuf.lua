@@ -144,9 +144,18 @@ T.case("ringbuf rejects bad arguments", function()
     -- The error blames the line that called put, not a line inside ringbuf.
     local line = debug.getinfo(1, "l").currentline; local _, err = pcall(function() rb:put(0, "") end)
     T.ok(err:find(":" .. line .. ":", 1, true), "blames the caller: " .. err)
-    -- Also from the methods and messages that load on first use (ringbuf/more.lua).
+    -- Also from the methods and messages that load on first use (ringbuf/rarer.lua).
     line = debug.getinfo(1, "l").currentline; local _, long = pcall(function() rb:put(1, string.rep("x", 13)) end)
     T.ok(long:find(":" .. line .. ":", 1, true), "blames the caller: " .. long)
+end)
+
+T.case("ringbuf puts and gets from ringbuf.lua alone", function()
+    local rb = ringbuf.new(64, { overwrite = true })
+    T.eq({ rb:put(7, "a") }, { true, 0 })
+    T.eq({ rb:get() }, { 7, "a" })
+    T.eq(rb:len(), 0)
+    T.eq(package.loaded["ringbuf.rarer"], nil, "new, put, get and len load no ringbuf/rarer.lua")
+    T.eq(package.loaded["sys.check"], nil, "nor, called rightly, sys/check.lua")
 end)
 
 -- The arguments are checked inline, and sys.check decides what the quick tests leave

@@ -1,6 +1,7 @@
--- playlist.update, remove, list and join: playlist.lua loads this file the first time
--- one of them is looked up and calls what it returns with the module and `core`, its
--- state and helpers (defs, runs, normalise, registered, stop_runs).
+-- Managing registered playlists (playlist.update, remove, list) and looking at runs
+-- (playlist.stop, running, join): playlist.lua loads this file the first time one of them is looked
+-- up and calls what it returns with the module and `core`, its state and helpers
+-- (defs, runs, normalise, registered, stopping).
 
 local sys = require "sys"
 
@@ -30,7 +31,7 @@ return function(playlist, core)
     function playlist.remove(handle)
         local def = defs[handle]
         if not def then return false end
-        core.stop_runs("cancelled", handle)
+        core.stopping().stop_runs("cancelled", handle)
         if def.trigger then sys.unsubscribe(def.trigger, def.on_trigger) end
         defs[handle] = nil
         return true
@@ -48,6 +49,23 @@ return function(playlist, core)
         end
         table.sort(out, function(a, b) return a.handle < b.handle end)
         return out
+    end
+
+    --- Stops a run; it publishes playlist.stopped with reason "cancelled".
+    ---@param run_id integer
+    ---@return boolean stopped false if the run was not playing
+    function playlist.stop(run_id)
+        local run = runs[run_id]
+        if not run then return false end
+        core.stop_run(run, "cancelled")
+        return true
+    end
+
+    --- True while the run plays.
+    ---@param run_id integer
+    ---@return boolean
+    function playlist.running(run_id)
+        return runs[run_id] ~= nil
     end
 
     --- Waits, in a task, until a run stops.

@@ -1,11 +1,13 @@
--- The rarer methods of ringbuf's rings (pull, list, clear, wait, bytes_used, capacity),
--- the checks of unusual options and the error of an oversized put: ringbuf.lua looks
--- them up here the first time a ring needs one. Arguments are checked as in
--- ringbuf.lua: inline, sys.check only when a quick test fails.
+-- The rarer methods of ringbuf's rings (peek, pull, list, clear, wait, bytes_used,
+-- capacity), the checks of unusual options and the error of an oversized put:
+-- ringbuf.lua looks them up here the first time a ring needs one. Arguments are checked
+-- as in ringbuf.lua: inline, sys.check only when a quick test fails.
 
 local ringbuf = require "ringbuf"
 
 local math_type = math.type
+
+local topics_made = 0 -- numbers the wake-up topics, one per ring first waited on
 
 ---@class ringbuf.Ring
 local Ring = {}
@@ -23,6 +25,14 @@ end
 function Ring:_too_long(data)
     require("sys.check").fail("ringbuf.put", 2, "data", string.format("be at most %d bytes",
         math.min(self._capacity - ringbuf.OVERHEAD, ringbuf.DATA_MAX)), data, 4, #data .. " bytes")
+end
+
+--- Returns the oldest message without taking it.
+---@return integer|nil id nil when empty
+---@return string|nil data
+function Ring:peek()
+    if self._live == 0 then return nil end
+    return self._ids[self._head], self._data[self._head]
 end
 
 --- Takes the oldest message with this id, leaving the others in place. O(n).
@@ -78,7 +88,10 @@ function Ring:wait(timeout)
     end
     if self._live > 0 then return self:get() end
     local sys, millis = require "sys", rtos.millis
-    self._topic = self._topic or ("ringbuf#" .. self._serial)
+    if not self._topic then
+        topics_made = topics_made + 1
+        self._topic = "ringbuf#" .. topics_made
+    end
     local deadline = timeout and sys.ticksAdd(millis(), timeout)
     repeat
         local left = deadline and sys.ticksDiff(deadline, millis())
