@@ -15,6 +15,7 @@
 --   floor<TAB>seconds per pair                            (every floor measurement)
 --   pair<TAB>name<TAB>floor before<TAB>seconds per op<TAB>floor after
 --   instructions<TAB>name<TAB>VM instructions per op
+--   function<TAB>source:line<TAB>VM instructions per op  (the figure named by PROFILE)
 --   bytes<TAB>name<TAB>bytes                              (the heap figures (d))
 
 local clock, wrap, yield = os.clock, coroutine.wrap, coroutine.yield -- before sys.setWatchdog wraps them
@@ -45,12 +46,23 @@ local timer = {
 
 -- Counting: a count hook of 1 on the main thread and, through sys.taskInit, on every
 -- task from its first instruction (a new coroutine does not inherit a Lua hook).
-local instructions = 0
-local function count_one() instructions = instructions + 1 end
+-- Profiling (the global PROFILE names a figure: bench/runtime.py --profile) counts
+-- per function, by where it is defined.
+local instructions, by_function = 0, nil
+local getinfo = debug.getinfo
+local function count_one()
+    instructions = instructions + 1
+    if by_function then
+        local info = getinfo(2, "S")
+        local where = info.short_src .. ":" .. info.linedefined
+        by_function[where] = (by_function[where] or 0) + 1
+    end
+end
 local sethook = debug.sethook
 local counter = {
     start = function()
         instructions = 0
+        if by_function then by_function = {} end
         sethook(count_one, "", 1)
     end,
     stop = function()
@@ -96,10 +108,17 @@ local function figure(name, measure, n, count_n, ...)
     if count_n then
         local task_init = sys.taskInit
         sys.taskInit = counted_task_init(task_init)
+        by_function = name == PROFILE and {} or nil
         local once = measure(counter, count_n, ...)
+        local once_by = by_function
         local twice = measure(counter, 2 * count_n, ...)
+        local twice_by = by_function
+        by_function = nil
         sys.taskInit = task_init
         report("instructions", name, (twice - once) / count_n)
+        for where, count in pairs(twice_by or {}) do
+            report("function", where, (count - (once_by[where] or 0)) / count_n)
+        end
     end
 end
 

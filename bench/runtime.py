@@ -1,4 +1,4 @@
-"""Runtime benchmarks: `python bench/runtime.py [--lua 5.5] [--raw DIR]`.
+"""Runtime benchmarks: `python bench/runtime.py [--lua 5.5] [--raw DIR] [--profile FIGURE]`.
 
 Runs bench/runtime.lua in the simulator and prints, for each figure, its cost per
 operation and its ratio to the floor (a plain coroutine resume/yield pair on the same
@@ -16,7 +16,8 @@ to the next ((c): 28x to 64x); the median of neighbouring ratios moves by 10 to 
 (five runs in a row at a load average of 3; README's Performance section has the
 figures). The instruction counts (a count hook, `instr/op`) do not depend on the
 machine at all: they are the figures to compare across commits, and the same in every
-run.
+run. `--profile FIGURE` (wait, waituntil_round_trip, ...) also prints where that
+figure's instructions go, function by function.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Run:
         self.floors: list[float] = []
         self.pairs: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
         self.instructions: dict[str, float] = {}
+        self.by_function: dict[str, float] = {}
         self.bytes: dict[str, float] = {}
         for line in lines:
             kind, *fields = line.split("\t")
@@ -63,6 +65,8 @@ class Run:
                 self.pairs[fields[0]].append((before, seconds, after))
             elif kind == "instructions":
                 self.instructions[fields[0]] = float(fields[1])
+            elif kind == "function":
+                self.by_function[fields[0]] = float(fields[1])
             elif kind == "bytes":
                 self.bytes[fields[0]] = float(fields[1])
 
@@ -75,10 +79,11 @@ class Run:
                 min(ratios), max(ratios))
 
 
-def measure(lua_version: str, raw: Path | None = None) -> Run:
-    """Runs runtime.lua on `lua_version`; its output also goes to `raw` if given."""
-    result = Simulator(lua_version=lua_version, virtual_time=True, capture=True,
-                       output=lambda _: None).run_file(SCRIPT)
+def measure(lua_version: str, raw: Path | None = None, profile: str | None = None) -> Run:
+    """Runs runtime.lua on `lua_version`, profiling the figure `profile`; its output also
+    goes to `raw` if given."""
+    result = Simulator(lua_version=lua_version, virtual_time=True, capture=True, output=lambda _: None,
+                       globals={"PROFILE": profile} if profile else None).run_file(SCRIPT)
     if result.status == "error":
         raise SystemExit(result.error)
     if raw:
@@ -106,16 +111,41 @@ def table(lua_version: str, run: Run) -> str:
     return "\n".join(lines)
 
 
+def function_name(where: str) -> str:
+    """`where` (source:line, as runtime.lua reports it) with the function's name, read
+    from its first line."""
+    source, _, line = where.rpartition(":")
+    try:
+        text = Path(source).read_text().splitlines()[int(line) - 1]
+    except (OSError, IndexError, ValueError):
+        return where
+    name = text.split("function", 1)[1].split("(", 1)[0].strip() if "function" in text else ""
+    return f"{name or '(anonymous)'}  {Path(source).name}:{line}"
+
+
+def profile_table(name: str, run: Run) -> str:
+    rows = sorted(run.by_function.items(), key=lambda item: -item[1])
+    lines = [f"where {name}'s {run.instructions[name]:.0f} VM instructions per op go"]
+    lines += [f"  {count:8.1f}  {function_name(where)}" for where, count in rows if abs(count) >= 0.05]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lua", choices=sorted(LUA_VERSIONS), action="append",
                         help="Lua version(s) to measure (default: all)")
     parser.add_argument("--raw", type=Path, metavar="DIR",
                         help="also write each version's measurements to DIR/runtime-<version>.tsv")
+    counted = [name for name, _, _ in TIMED if name not in ("wait_watchdog", "burst_100k")]
+    parser.add_argument("--profile", choices=counted, metavar="FIGURE",
+                        help=f"also print the VM instructions per op of FIGURE by function ({', '.join(counted)})")
     args = parser.parse_args()
     for version in args.lua or sorted(LUA_VERSIONS):
         raw = args.raw / f"runtime-{version}.tsv" if args.raw else None
-        print(table(version, measure(version, raw)))
+        run = measure(version, raw, args.profile)
+        print(table(version, run))
+        if args.profile:
+            print(profile_table(args.profile, run))
         print()
 
 
