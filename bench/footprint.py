@@ -1,4 +1,5 @@
-"""Footprint benchmarks: `python bench/footprint.py [--lua 5.5] [--luatos DIR] [--no-native]`.
+"""Footprint benchmarks: `python bench/footprint.py [--lua 5.5] [--luatos DIR] [--no-native]
+[--functions MODULE]`.
 
 Prints what the runtime costs before a user's first line runs; asserts nothing.
 
@@ -74,6 +75,45 @@ base = resident()
 fn = assert(load(code, "=file", "b"))
 local from_bytecode = resident() - base
 return from_source .. " " .. from_bytecode .. " " .. #code
+"""
+
+# What each function of a module costs held alive from source: a copy of its
+# prototype (nested ones included) loaded from its unstripped dump, with a closure. The
+# functions are those of the module's own files reachable from what require returns
+# (fields, metatables, upvalues), named by the first path found to them.
+FUNCTIONS = RESIDENT + """
+local name = ...
+local file = "/" .. name:gsub("%.", "/")
+local seen, found = {}, {}
+local function walk(v, path)
+    local kind = type(v)
+    if (kind ~= "function" and kind ~= "table") or seen[v] then return end
+    seen[v] = true
+    if kind == "function" then
+        local info = debug.getinfo(v, "S")
+        local at = info.source:find(file, 1, true)
+        if info.what == "Lua" and at and info.source:find("^[./]", at + #file) then
+            found[#found + 1] = { v, path, info.short_src:match("[^/]*/?[^/]*$") .. ":" .. info.linedefined }
+        end
+        for i = 1, math.huge do
+            local upname, value = debug.getupvalue(v, i)
+            if not upname then break end
+            walk(value, upname)
+        end
+    else
+        for k, x in pairs(v) do walk(x, path .. "." .. tostring(k)) end
+        if getmetatable(v) then walk(getmetatable(v), path .. "<mt>") end
+    end
+end
+walk(require(name), name)
+local out = {}
+for i, f in ipairs(found) do
+    local base = resident()
+    local copy = assert(load(string.dump(f[1]), "=copy", "b"))
+    out[i] = (resident() - base) .. "\\t" .. f[2] .. "\\t" .. f[3]
+    copy = nil
+end
+return table.concat(out, "\\n")
 """
 
 # (label, Lua statement), applied one after the other in one state.
@@ -171,6 +211,15 @@ def prototype_table(lua_version: str, luatos: Path | None) -> str:
     return "\n".join(lines)
 
 
+def function_table(lua_version: str, module: str) -> str:
+    lua = new_state(lua_version, RUNTIME_DIR)
+    rows = [line.split("\t") for line in lua.execute(FUNCTIONS, module.encode()).decode().splitlines()]
+    rows.sort(key=lambda row: -float(row[0]))
+    lines = [f"Lua {lua_version}: {module}'s functions, each held alive from source (nested ones included)"]
+    lines += [f"  {float(size):7.0f} B  {where:28} {path}" for size, path, where in rows]
+    return "\n".join(lines)
+
+
 def ensure_build(build: Path, extra: list[str]) -> bool:
     if (build / "luasys-native").exists():
         return True
@@ -220,7 +269,14 @@ def main() -> None:
                         help="Lua version(s) to measure (default: all)")
     parser.add_argument("--luatos", type=Path, help="directory holding LuatOS's sys.lua, to measure beside ours")
     parser.add_argument("--no-native", action="store_true", help="skip the native-lua32 boot figures")
+    parser.add_argument("--functions", metavar="MODULE", action="append",
+                        help="print only what each function of MODULE (ringbuf, playlist.stopping, ...) costs")
     args = parser.parse_args()
+    if args.functions:
+        for module in args.functions:
+            for version in args.lua or ["5.5"]:
+                print(function_table(version, module))
+        return
     for version in args.lua or sorted(LUA_VERSIONS):
         print(heap_table(version, args.luatos))
         print()
