@@ -3,7 +3,15 @@
 local core = require "sys.core"
 
 local sys = require "sys"
-local co_status = coroutine.status
+local co_status, co_close = coroutine.status, coroutine.close -- close: Lua 5.4+
+
+--- Cancels a task that is not running: forgets it and closes its coroutine, which
+--- frees its stack at once.
+function core.kill_task(co)
+    core.forget_task(co)
+    core.cancelled[co] = true
+    if co_close then co_close(co) end
+end
 
 --- Cancels a task (or a sys.Task handle): it never runs again; its pending wake-up is
 --- dropped and its subscriptions go with its next message. A task may cancel itself:

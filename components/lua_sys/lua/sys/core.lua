@@ -46,7 +46,8 @@ local names = {} -- [co] = name, for named tasks only
 -- [co] = topic while a task waits in sys.waitUntil*(topic): delivery takes the task out
 -- of the list itself, so the common path needs no unsubscribe.
 local waiting_on = {}
-local cancelled = setmetatable({}, { __mode = "k" }) -- tasks cancelled while running
+-- Tasks cancelled while running (sys/cancel.lua), ended at their next wait.
+local cancelled = setmetatable({}, { __mode = "k" })
 local handles = {} -- [co] = handle, for tasks started with sys.task or sys.every (sys/tasks.lua)
 -- Set by the parts that need them: `slice(owner)` is told when a task or callback
 -- starts running (sys/watchdog.lua), `resume(co, ...)` runs a task's slice in its place
@@ -210,14 +211,7 @@ local function forget_task(co)
     end
 end
 
---- Cancels a task that is not running: forgets it and closes its coroutine, which
---- frees its stack at once.
-function core.kill_task(co)
-    forget_task(co)
-    cancelled[co] = true
-    if co_close then co_close(co) end
-end
-local kill_task = core.kill_task
+core.forget_task = forget_task
 
 --- Runs task `co` until it waits or ends; errors are reported. Returns what
 --- coroutine.resume returned first (a task yields no values): true, or false and the error.
@@ -233,8 +227,8 @@ local function resume(co, ...)
         if co_status(co) == "dead" then
             forget_task(co)
             if handle then core.handle_returned(handle) end
-        elseif cancelled[co] then
-            kill_task(co)
+        elseif cancelled[co] then -- it cancelled itself (sys/cancel.lua, loaded then)
+            core.kill_task(co)
         end
         return true
     end
