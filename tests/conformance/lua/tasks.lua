@@ -100,6 +100,29 @@ T.case("an error in a task is reported and the others keep running", function()
     T.eq(sys.stats().task_errors, 1)
 end)
 
+T.case("a task that overflows its stack is reported, named, and the others keep running", function()
+    -- Its dead stack is hundreds of thousands of frames deep (or, on a small heap, it
+    -- runs out of memory first): naming it must not walk that stack once per frame.
+    T.expect_errors(1)
+    local done = false
+    local function deeper(n) return 1 + deeper(n + 1) end
+    sys.taskInit(function()
+        sys.wait(5)
+        deeper(1)
+    end)
+    sys.taskInit(function()
+        sys.wait(10)
+        done = true
+    end)
+    sys.run()
+    T.ok(done, "the other task finished")
+    local report = T.errors()[1]
+    T.eq(report.kind, "task")
+    T.ok(report.message:find("stack overflow", 1, true) or report.message:find("not enough memory", 1, true),
+        report.message)
+    T.ok(report.name:find("tasks.lua", 1, true) or report.name == "task", "named: " .. report.name)
+end)
+
 T.case("a task started from a task runs nested, then both go on", function()
     local order = {}
     sys.taskInit(function()

@@ -21,14 +21,18 @@ function labels.source_of(fn)
 end
 local source_of = labels.source_of
 
--- Where a task's function is defined, read from the bottom of its (dead) stack.
+-- Where a task's function is defined, read from the bottom of its (dead) stack. Each
+-- look at a level walks the stack from its top, and a task that overflowed its stack
+-- left hundreds of thousands of levels: the bottom is found as luaL_traceback finds
+-- it, by doubling and then halving (O(log n) looks, not n).
 local function task_origin(co)
-    local level, info = 0, nil
-    while true do
-        local frame = getinfo(co, level, "S")
-        if not frame then break end
-        info, level = frame, level + 1
+    local found, beyond = 1, 1 -- the levels below `found` exist (if any does), `beyond` does not
+    while getinfo(co, beyond, "S") do found, beyond = beyond, beyond * 2 end
+    while found < beyond do
+        local middle = (found + beyond) // 2
+        if getinfo(co, middle, "S") then found = middle + 1 else beyond = middle end
     end
+    local info = getinfo(co, beyond - 1, "S")
     if info then return info.short_src .. ":" .. info.linedefined end
     -- No frames: not started yet, or ended. While tracing, new tasks keep their function.
     local fn = core.traced_fns[co]
