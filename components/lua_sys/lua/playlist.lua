@@ -109,15 +109,6 @@ end
 ---@field context any
 ---@field timer integer  the sys timer armed for its next emission
 
--- Stopping several runs at once (a playlist removed, an interrupt published) and the
--- interrupt topics' subscriptions are in playlist/stopping.lua, loaded the first time a
--- run with interrupts starts or a playlist is removed: core.stopping() loads it and
--- returns core, with stop_runs, watch and unwatch.
-function core.stopping()
-    if not core.stop_runs then require("playlist.stopping")(core) end
-    return core
-end
-
 local function stop_run(run, reason, interrupted_by)
     local def = run.def
     runs[run.id] = nil
@@ -171,7 +162,9 @@ function playlist.start(handle, context)
     for i, step in ipairs(def.steps) do due[i] = step.offset end
     local run = { id = id, handle = handle, def = def, start = millis(), due = due, context = context }
     runs[id] = run
-    if def.interrupts[1] then core.stopping().watch(def.interrupts) end
+    -- The interrupt topics' subscriptions are in playlist/stopping.lua, which adds
+    -- watch, unwatch and stop_runs to core the first time it is called.
+    if def.interrupts[1] then require("playlist.stopping")(core).watch(def.interrupts) end
     sys.publish("playlist.created", { run = id, handle = handle, name = def.name, meta = def.meta,
         context = context, steps = def.steps })
     -- Through a timer even at offset 0, so start() returns before anything plays.

@@ -1,7 +1,7 @@
 -- Managing registered playlists (playlist.update, remove, list) and looking at runs
 -- (playlist.stop, running, join): playlist.lua loads this file the first time one of them is looked
 -- up and calls what it returns with the module and `core`, its state and helpers
--- (defs, runs, normalise, registered, stopping).
+-- (defs, runs, normalise, registered, stop_run).
 
 local sys = require "sys"
 
@@ -31,7 +31,7 @@ return function(playlist, core)
     function playlist.remove(handle)
         local def = defs[handle]
         if not def then return false end
-        core.stopping().stop_runs("cancelled", handle)
+        require("playlist.stopping")(core).stop_runs("cancelled", handle)
         if def.trigger then sys.unsubscribe(def.trigger, def.on_trigger) end
         defs[handle] = nil
         return true

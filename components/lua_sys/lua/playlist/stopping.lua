@@ -1,12 +1,15 @@
 -- Stopping several runs at once, by playlist (playlist.remove) or by interrupt topic,
--- and the interrupt topics' subscriptions: playlist.lua loads this file through
--- core.stopping() the first time a run with interrupts starts or a playlist is removed,
--- and calls what it returns with `core`, its state and helpers (runs, stop_run).
+-- and the interrupt topics' subscriptions: playlist.lua loads this file the first time
+-- a run with interrupts starts or a playlist is removed, and calls what it returns
+-- with `core`, its state and helpers (runs, stop_run), which returns `core` with
+-- stop_runs, watch and unwatch added (the first call adds them).
 
 local sys = require "sys"
 
 ---@param core table
+---@return table core
 return function(core)
+    if core.stop_runs then return core end
     local runs, stop_run = core.runs, core.stop_run
     local watchers = {} -- [interrupt topic] = { fn = subscriber, count = runs watching }
 
@@ -56,4 +59,6 @@ return function(core)
             end
         end
     end
+
+    return core
 end
