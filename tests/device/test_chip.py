@@ -6,6 +6,8 @@ resets; messages posted from a timer interrupt. docs/firmware.md#the-firmware-in
 
 from __future__ import annotations
 
+import re
+import signal
 import time
 
 import pytest
@@ -17,6 +19,7 @@ FAILING_BOOT = "error('boom at start')\n"
 HEALTHY_BOOT = "sys.taskInit(function() while true do sys.wait(100) end end)\nsys.run()\n"
 COUNT_TIMEOUT_S = 20
 WATCHDOG_TIMEOUT_S = 120  # 5 s of emulated busy loop, which QEMU may run far slower
+HOST_STALL_S = 1.0  # how long the host stops QEMU: over the chip's 300 ms interrupt watchdog
 
 
 @pytest.fixture
@@ -127,3 +130,27 @@ def test_a_boot_script_that_hangs_is_reset_by_the_task_watchdog_three_times_then
                     WATCHDOG_TIMEOUT_S)
     chip.expect("SAFE MODE")
     assert chip.client.safe_status() == ("on", 3, 3)
+
+
+def test_a_stall_of_the_host_at_an_idle_console_resets_nothing(chip):
+    # Under -icount an idle CPU's clock follows the host's: QEMU stopped for a second
+    # resumes with its clock a second on and no tick in between. With the chip's 300 ms
+    # interrupt watchdog that panicked 5 times in 6; the firmware for QEMU gives it 5 s
+    # (sdkconfig.defaults.qemu, docs/firmware.md#the-firmware-in-qemu).
+    from pytest_embedded.dut_factory import DutFactory
+
+    # lua/main.lua in its rhythm, the CPU idle between its ticks (a busy CPU's clock
+    # does not jump: the stall right after the boot's first line did nothing).
+    chip.expect("Count: 3")
+    (dut,) = DutFactory.get_all_duts()
+    seen = len(chip.output)
+    dut.qemu.send_signal(signal.SIGSTOP)
+    try:
+        time.sleep(HOST_STALL_S)  # the stall itself is what is tested: real time on the host
+    finally:
+        dut.qemu.send_signal(signal.SIGCONT)
+    last = int(chip.expect(re.compile(r"^Count: (\d+)")).match.group(1))
+    chip.expect(f"Count: {last + 1}")
+    after = chip.output[seen:]
+    assert not [line for line in after if "Guru Meditation" in line or "console ready" in line], after
+    assert chip.client.safe_status() == ("off", 0, 3)
