@@ -127,3 +127,35 @@ def test_stop_ends_the_childs_process_group():
     child.stdout.close()
     assert child_process.stop(child) == -signal.SIGTERM
     assert wait_gone(grandchild), f"process {grandchild} outlived its process group's stop"
+
+
+def test_a_killed_test_run_takes_its_pytest_embedded_qemu_with_it(tmp_path: Path):
+    # pytest-embedded starts QEMU (the `qemu` device kind) with a plain Popen, and a QEMU
+    # never ends by itself: luasys.qemu_device hands it a program that execs QEMU with
+    # the kernel's SIGKILL on its parent's death.
+    from esp32c3_qemu import firmware
+
+    options = firmware().pytest_embedded_options()
+    # A test run (pytest-embedded's factory works under pytest only) that holds a dut.
+    (tmp_path / "test_hold.py").write_text(
+        "from pytest_embedded.dut_factory import DutFactory\n\n\n"
+        "def test_hold():\n"
+        f"    dut = DutFactory.create(**{options!r})\n"
+        "    print(dut.qemu.pid, flush=True)\n"
+        "    import time; time.sleep(600)\n")
+    parent = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider",
+                               "test_hold.py"], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    others: list[int] = []
+    try:
+        qemu = int(next(line for line in parent.stdout if line.strip().isdigit()))
+        others = [pid for pid in children(parent.pid) if pid != qemu]
+        deadline = time.monotonic() + WAIT_S
+        while not Path(f"/proc/{qemu}/exe").resolve().name.startswith("qemu-system"):
+            assert time.monotonic() < deadline, f"process {qemu} did not become QEMU"  # setpriv execs it
+            time.sleep(0.05)
+    finally:
+        parent.kill()
+        parent.wait()
+        for pid in others:  # pytest-embedded's own helper processes, which outlive it: not ours
+            os.kill(pid, signal.SIGKILL)
+    assert wait_gone(qemu), f"QEMU {qemu} outlived the killed test run"

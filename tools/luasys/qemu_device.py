@@ -15,6 +15,7 @@ import io
 import json
 import os
 import posixpath
+import shlex
 import shutil
 import signal
 import subprocess
@@ -34,6 +35,7 @@ BUILD_DIR = "build-qemu-esp32c3"
 # Write QEMU's stdout to a file or a pipe that is always read: Espressif-based QEMU 9.2
 # builds drop UART output that a socket or pty refuses (docs/firmware.md).
 STOP_TIMEOUT_S = 10
+LAUNCHER = "qemu-dies-with-parent"  # in the build directory: Firmware._qemu_dying_with_parent
 QEMU_ARGS = ("-nographic", "-machine", TARGET, "-serial", "stdio", "-monitor", "none", "-icount", "shift=3")
 BUILD_HINT = ("build it with the QEMU kit (tools/build-qemu-esp32c3.sh PATH/TO/idf-qemu.sh in the LuaSys "
               "repository) or with your own ESP-IDF and QEMU (docs/firmware.md#the-firmware-in-qemu)")
@@ -54,7 +56,25 @@ class Firmware:
         (SIGTERM) after the test."""
         _esptool_on_path()
         return {"embedded_services": "idf,qemu", "app_path": str(self.project), "build_dir": str(self.build),
-                "target": TARGET, "qemu_prog_path": self.qemu, "qemu_cli_args": " ".join(QEMU_ARGS)}
+                "target": TARGET, "qemu_prog_path": self._qemu_dying_with_parent(),
+                "qemu_cli_args": " ".join(QEMU_ARGS)}
+
+    def _qemu_dying_with_parent(self) -> str:
+        """The QEMU program for pytest-embedded, which starts it with a plain Popen: a
+        QEMU never ends by itself, so a test run killed without a chance to clean up
+        (SIGKILL, a CI timeout) would leave it running. Where util-linux's setpriv is
+        there (Linux), a script in the build directory execs QEMU through it with the
+        kernel's SIGKILL on its parent's death (the dut's process is QEMU itself, and
+        `--version` reaches QEMU, which QemuApp asks); elsewhere QEMU itself."""
+        setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+        if setpriv is None:
+            return self.qemu
+        script = self.build / LAUNCHER
+        text = f'#!/bin/sh\nexec {shlex.quote(setpriv)} --pdeathsig KILL -- {shlex.quote(self.qemu)} "$@"\n'
+        if not script.is_file() or script.read_text() != text:
+            script.write_text(text)
+            script.chmod(0o755)
+        return str(script)
 
     def flash_image(self, path: Path, files: Mapping[str, bytes] | None = None) -> Path:
         """A freshly flashed chip's flash at `path` (bootloader, partition table, app,
