@@ -124,7 +124,7 @@ OURS = [
     ('+ require "gesture"', 'require "gesture"'),
     ("+ timers (sys.timerStart)", 'local _ = require("sys").timerStart'),
     ("+ sys.taskCancel, sys.ticksDiff", 'local _ = require("sys").taskCancel, require("sys").ticksDiff'),
-    ("+ an error report (labels, log)", 'require "sys.labels"; require "log"'),
+    ("+ an error report (report, log)", 'require "sys.report"; require "log"'),
     ("+ argument checks (sys/check.lua)", 'require "sys.check"'),
     ("+ task handles (sys.task)", 'local _ = require("sys").task'),
     ("+ periodic jobs (sys.every)", 'local _ = require("sys").every'),
