@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from backends import REPO, native_binary  # noqa: E402
 from host_sim import Simulator  # noqa: E402
+from luasys import child_process  # noqa: E402
 from model import expected_log  # noqa: E402
 from program import SUBSCRIBERS, TIMER_SLOTS, TOPICS, JobSpec, Program, TaskSpec, to_lua  # noqa: E402
 
@@ -70,8 +71,8 @@ def run_sim(script: Path, version: str) -> str:
 
 
 def run_native(script: Path) -> str:
-    done = subprocess.run([str(native_binary("native")), "--exit-when-idle", str(script)],
-                          capture_output=True, text=True, timeout=60)
+    done = child_process.run([str(native_binary("native")), "--exit-when-idle", str(script)], 60,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return done.stdout + "\n" + done.stderr
 
 

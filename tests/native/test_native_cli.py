@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from luasys import child_process
 from native_build import build_dir
 
 
@@ -15,8 +16,8 @@ def run(tmp_path: Path, source: str, *options: str) -> subprocess.CompletedProce
     script = tmp_path / "main.lua"
     script.write_text(source)
     exe = build_dir() / "luasys-native"
-    return subprocess.run([str(exe), *options, str(script)], capture_output=True, text=True,
-                          timeout=60, cwd=tmp_path)
+    return child_process.run([str(exe), *options, str(script)], 60, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=tmp_path)
 
 
 def test_main_chunk_return_exits_0_and_print_goes_to_stdout(tmp_path: Path) -> None:
@@ -53,7 +54,7 @@ def test_restart_on_reboot_reruns_the_script(tmp_path: Path) -> None:
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     exe = build_dir() / "luasys-native"
     for args in ([], ["--memory-limit"], ["--memory-limit", "x", "a.lua"], ["--bogus", "a.lua"]):
-        assert subprocess.run([str(exe), *args], capture_output=True, timeout=30).returncode == 2
+        assert child_process.run([str(exe), *args], 30, stdout=subprocess.PIPE, stderr=subprocess.PIPE).returncode == 2
 
 
 def test_memory_limit_is_a_lua_error_and_the_runtime_survives(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from luasys import child_process
 from luasys import protocol as p
 from native_build import build_dir
 
@@ -23,8 +24,8 @@ def console(build: str, fs_root: Path, data: bytes) -> subprocess.CompletedProce
     console ends when the input does)."""
     (fs_root / "main.lua").write_text("sys.run()\n")
     exe = build_dir(build) / "luasys-native"
-    return subprocess.run([str(exe), "--console", "--fs", str(fs_root)], input=data, capture_output=True,
-                          timeout=60)
+    return child_process.run([str(exe), "--console", "--fs", str(fs_root)], 60, input=data,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def put(tag: str, path: str, data: bytes) -> bytes:

@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from luasys import child_process
 from native_build import build_dir
 
 PROGRAMS = ["test_port_queue", "test_port_timers", "test_port_task", "test_lua_sys_api"]
@@ -19,6 +20,6 @@ BUILDS = ["native", "native-asan", "native-lua32"]
 def test_port_program(build: str, program: str) -> None:
     # The sanitizer build is optional here; CI requires the others.
     exe = build_dir(build, required=False if build == "native-asan" else None) / program
-    done = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
+    done = child_process.run([str(exe)], 120, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "CHECK failed" not in done.stderr

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from backends import script_command
+from luasys import child_process
 from native_build import build_dir
 
 SCRIPT = Path(__file__).with_name("timer_stress.lua")
@@ -31,8 +32,8 @@ def test_timer_start_stop_restart_race_firings(tmp_path: Path, build: str, seed:
     script = tmp_path / "timer_stress.lua"
     script.write_text(f"SEED = {seed}\nSTEPS = {STEPS}\n" + SCRIPT.read_text())
     command, env = script_command(build, script)
-    done = subprocess.run(command, env=dict(os.environ, **env), stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    done = child_process.run(command, 300, env=dict(os.environ, **env), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert f"timer stress ok: {STEPS} steps" in done.stdout, output

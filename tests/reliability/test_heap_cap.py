@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from host_sim import Simulator
+from luasys import child_process
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from backends import native_binary  # noqa: E402
@@ -25,8 +26,8 @@ def run_on(backend: str) -> str:
         result = Simulator(memory_limit_kb=CAP_KB, capture=True, output=lambda _: None).run_file(SCRIPT)
         assert result.status == "idle", result.error
         return result.output[-1]
-    done = subprocess.run([str(native_binary()), "--exit-when-idle", "--memory-limit", str(CAP_KB), str(SCRIPT)],
-                          capture_output=True, text=True, timeout=60)
+    done = child_process.run([str(native_binary()), "--exit-when-idle", "--memory-limit", str(CAP_KB), str(SCRIPT)],
+                             60, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()[-1]
 

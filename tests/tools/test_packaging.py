@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from luasys import child_process
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -50,8 +52,8 @@ def test_the_installed_package_carries_the_native_build(installed: Path, tmp_pat
         pytest.skip("the native build could not be packaged here (no cmake or liblua5.4-dev)")
     assert binary == installed / "luasys" / "bin" / "luasys-native"
     (tmp_path / "hi.lua").write_text('print("native hi")\n')
-    done = subprocess.run([str(binary), "--exit-when-idle", "hi.lua"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60)
+    done = child_process.run([str(binary), "--exit-when-idle", "hi.lua"], 60, cwd=tmp_path,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert "native hi" in done.stdout
 
 

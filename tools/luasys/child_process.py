@@ -66,12 +66,16 @@ def stop(child: subprocess.Popen, timeout_s: float = STOP_TIMEOUT_S) -> int:
     return child.wait()
 
 
-def run(argv: list[str], timeout_s: float, **popen_options) -> subprocess.CompletedProcess:
-    """subprocess.run(argv, timeout=timeout_s, **popen_options) for a child started by
-    `spawn`: on the timeout its process group is stopped and TimeoutExpired raised."""
+def run(argv: list[str], timeout_s: float, input: str | bytes | None = None,
+        **popen_options) -> subprocess.CompletedProcess:
+    """subprocess.run(argv, timeout=timeout_s, input=input, **popen_options) for a child
+    started by `spawn`: on the timeout its process group is stopped and TimeoutExpired
+    raised. With `input`, the child's stdin is a pipe that gets it and is then closed."""
+    if input is not None:
+        popen_options["stdin"] = subprocess.PIPE
     with spawn(argv, **popen_options) as child:
         try:
-            out, err = child.communicate(timeout=timeout_s)
+            out, err = child.communicate(input=input, timeout=timeout_s)
         except subprocess.TimeoutExpired:
             stop(child)
             raise
