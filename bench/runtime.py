@@ -12,9 +12,8 @@ the mean of the floors beside it ("spread": the lowest and highest of them). The
 of a shared machine drifts: the development VM's floor moves between 0.09 and 0.19 us
 within a second, and its slower moments slow the runtime more than the floor. A ratio
 to one floor measured at the start, as this bench did before, moved by 2x from one run
-to the next ((c): 28x to 64x); the median of neighbouring ratios moves by 10 to 20%
-(five runs in a row at a load average of 3; README's Performance section has the
-figures). The instruction counts (a count hook, `instr/op`) do not depend on the
+to the next ((c): 28x to 64x); the median of neighbouring ratios moves by up to ±25%
+(two sets of five runs; README's Performance section has the figures). The instruction counts (a count hook, `instr/op`) do not depend on the
 machine at all: they are the figures to compare across commits, and the same in every
 run. `--profile FIGURE` (wait, waituntil_round_trip, ...) also prints where that
 figure's instructions go, function by function.
