@@ -20,7 +20,7 @@
 
 local clock, wrap, yield = os.clock, coroutine.wrap, coroutine.yield -- before sys.setWatchdog wraps them
 
-local REPEATS = 15
+local REPEATS = REPEATS or 15 -- bench/runtime.py --repeats sets it
 local FLOOR_PAIRS = 100000 -- 10 to 16 ms, as long as a repetition of the quicker figures
 local SEED = 1 -- (a)'s random waits: the same in every repetition and every run
 

@@ -78,11 +78,14 @@ class Run:
                 min(ratios), max(ratios))
 
 
-def measure(lua_version: str, raw: Path | None = None, profile: str | None = None) -> Run:
-    """Runs runtime.lua on `lua_version`, profiling the figure `profile`; its output also
-    goes to `raw` if given."""
+def measure(lua_version: str, raw: Path | None = None, profile: str | None = None,
+            repeats: int | None = None) -> Run:
+    """Runs runtime.lua on `lua_version`, profiling the figure `profile`, timing each
+    figure `repeats` times (runtime.lua's REPEATS by default); its output also goes to
+    `raw` if given."""
+    settings = {"PROFILE": profile, "REPEATS": repeats}
     result = Simulator(lua_version=lua_version, virtual_time=True, capture=True, output=lambda _: None,
-                       globals={"PROFILE": profile} if profile else None).run_file(SCRIPT)
+                       globals={k: v for k, v in settings.items() if v is not None} or None).run_file(SCRIPT)
     if result.status == "error":
         raise SystemExit(result.error)
     if raw:
@@ -138,10 +141,14 @@ def main() -> None:
     counted = [name for name, _, _ in TIMED if name not in ("wait_watchdog", "burst_100k")]
     parser.add_argument("--profile", choices=counted, metavar="FIGURE",
                         help=f"also print the VM instructions per op of FIGURE by function ({', '.join(counted)})")
+    parser.add_argument("--repeats", type=int, metavar="N",
+                        help="time each figure N times (default 15; fewer is quicker and less steady)")
     args = parser.parse_args()
+    if args.repeats is not None and args.repeats < 1:
+        parser.error(f"--repeats: {args.repeats} is not a positive number of repetitions")
     for version in args.lua or sorted(LUA_VERSIONS):
         raw = args.raw / f"runtime-{version}.tsv" if args.raw else None
-        run = measure(version, raw, args.profile)
+        run = measure(version, raw, args.profile, args.repeats)
         print(table(version, run))
         if args.profile:
             print(profile_table(args.profile, run))
