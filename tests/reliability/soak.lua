@@ -77,8 +77,10 @@ end
 
 -- Load every part of sys the soak uses (they load on first use) before the baseline, so
 -- the heap figures compare the same code.
-local _ = sys.timerStart, sys.task, sys.every, sys.taskInitEx, sys.stats
+local _ = sys.timerStart, sys.task, sys.every, sys.taskInitEx, sys.stats, sys.taskCancel, sys.ticksAdd
 require "sys.ready" -- what the first task outside the normal tier loads
+require "sys.report" -- what the first error loads (and with it the labels and log)
+require "sys.upkeep" -- what the heap's first compaction loads
 collectgarbage("collect")
 collectgarbage("collect")
 local heap_before = collectgarbage("count")
