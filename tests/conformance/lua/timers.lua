@@ -174,3 +174,30 @@ T.case("seqs are renumbered between turns: order, liveness and the scheduled cou
     T.eq(sys.stats().scheduled, (scheduled + 5 + loops) & 0x7FFFFFFF)
     T.eq(sys.stats().deadlines_pending, 0)
 end)
+
+T.case("timers due at the same ms fire in start order through compaction and renumbering", function()
+    local heap = require("sys.core").heap
+    -- As if 2^29 deadlines had been scheduled: the next turn renumbers.
+    heap.base, heap.seq = heap.base + heap.seq - (1 << 29), 1 << 29
+    local fired, ids, expected = {}, {}, {}
+    local function note(i) fired[#fired + 1] = i end
+    -- Started within a few ms: most share a due time, so they queue behind one another.
+    for i = 1, 300 do ids[i] = sys.timerStart(note, 50, i) end
+    for i = 1, 300 do
+        if i % 3 == 0 then expected[#expected + 1] = i else sys.timerStop(ids[i]) end
+    end
+    T.eq(sys.stats().deadlines_pending, 100)
+    local described = sys.describe()
+    T.eq(#described.timers, 100)
+    for _, t in ipairs(described.timers) do T.ok(t.due_in <= 50 and t.due_in > -1000, "due in " .. t.due_in) end
+    local entries, stale, fired_then
+    sys.taskInit(function()
+        sys.wait(0) -- after the turn that compacted and renumbered
+        entries, stale, fired_then = heap.n, heap.stale, #fired
+    end)
+    sys.run()
+    T.eq(fired, expected)
+    T.eq(entries, 100 - fired_then) -- the stopped timers' entries are gone
+    T.eq(stale, 0)
+    T.ok(heap.seq < 1000, "renumbered: seq " .. heap.seq)
+end)

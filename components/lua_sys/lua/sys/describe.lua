@@ -4,6 +4,7 @@
 
 local core = require "sys.core"
 local labels = require "sys.labels"
+local upkeep = require "sys.upkeep"
 
 local sys = require "sys"
 local format, concat, sort, loaded = string.format, table.concat, table.sort, package.loaded
@@ -39,11 +40,9 @@ local Description = { __tostring = render }
 function sys.describe()
     local now = rtos.millis()
     local due_by = {} -- [task or timer] = due time of its live entry
-    local heap = core.heap
-    for i = 1, heap.n do
-        local item = heap.items[i]
-        if core.is_live(heap.seqs[i], item) then due_by[item] = heap.dues[i] end
-    end
+    upkeep.each(core.heap, function(due, s, item)
+        if core.is_live(s, item) then due_by[item] = due end
+    end)
     local starved = {}
     local ready = loaded["sys.ready"]
     if ready then

@@ -1,7 +1,8 @@
 -- The runtime's rare upkeep, loaded the first time some is due (sys/core.lua): the
 -- deadline heap's (dropping stale entries once they are the majority, renumbering seqs
 -- before they grow too large to compare: sys/heap.lua), and giving back what a burst
--- left in the core's tables (a table's hash part never shrinks when keys are removed).
+-- left in the core's tables (a table's hash part never shrinks when keys are removed);
+-- and the walk over every entry of the heap that compaction and sys.describe share.
 
 local core = require "sys.core"
 
@@ -11,16 +12,30 @@ local push, pop = heap.push, heap.pop
 
 local upkeep = {}
 
---- Rebuilds the heap from its live entries, in place: each is pushed again into the
---- part of the arrays already read, which a push never writes past.
-function upkeep.compact()
-    local dues, seqs, items, n = heap.dues, heap.seqs, heap.items, heap.n
-    heap.n, heap.stale = 0, 0
-    for i = 1, n do
-        local d, s, item = dues[i], seqs[i], items[i]
-        if is_live(s, item) then push(d, s, item) end
+--- Visits every entry of `h` (the heap's fields: size, dues, seqs, items, behind) as
+--- `visit(due, seq, item)`, each slot's entries in seq order.
+function upkeep.each(h, visit)
+    local dues, seqs, items, behind = h.dues, h.seqs, h.items, h.behind
+    for i = 1, h.size do
+        local d = dues[i]
+        visit(d, seqs[i], items[i])
+        local f = behind[d]
+        if f ~= true then
+            for j = f[1], f[2], 2 do visit(d, f[j], f[j + 1]) end
+        end
     end
-    for i = heap.n + 1, n do dues[i], seqs[i], items[i] = nil, nil, nil end
+end
+
+--- Rebuilds the heap from its live entries into fresh arrays (the stale ones are the
+--- majority: the old arrays are mostly waste). A slot's entries are pushed again in
+--- seq order, so its FIFO keeps that order.
+function upkeep.compact()
+    local old = { size = heap.size, dues = heap.dues, seqs = heap.seqs, items = heap.items, behind = heap.behind }
+    heap.n, heap.size, heap.grown, heap.stale = 0, 0, 0, 0
+    heap.dues, heap.seqs, heap.items, heap.behind = {}, {}, {}, {}
+    upkeep.each(old, function(d, s, item)
+        if is_live(s, item) then push(d, s, item) end
+    end)
 end
 
 --- Gives the live entries seqs 1, 2, 3... in the order they will come out. Called
