@@ -28,6 +28,9 @@
 -- they come out or sys/upkeep.lua compacts the heap.
 
 local MASK, HALF = 0x7FFFFFFF, 0x40000000
+-- The largest size since the arrays were last replaced on emptying. A local, not a
+-- field: sixteen fields fill the heap table's hash part, a seventeenth doubles it.
+local grown = 0
 
 ---@class DeadlineHeap
 local heap = {
@@ -45,7 +48,6 @@ local heap = {
     n = 0, -- entries
     size = 0, dues = {}, seqs = {}, items = {}, -- slots: the first entry of each due time
     behind = {}, -- [due] = its slot's FIFO of later entries, or true: none
-    grown = 0, -- the largest size since the arrays were last replaced
     seq = 0, -- the last seq given out
     base = 0, -- seqs given out before the last renumbering (sys.stats().scheduled)
     stale = 0, -- entries whose owner no longer holds their seq
@@ -68,7 +70,7 @@ function heap.push(d, s, it)
     local dues, seqs, items = heap.dues, heap.seqs, heap.items
     local i = heap.size + 1
     heap.size = i
-    if i > heap.grown then heap.grown = i end
+    if i > grown then grown = i end
     while i > 1 do -- slots have distinct dues: no ties to break
         local p = i // 2
         local pd = dues[p]
@@ -103,8 +105,8 @@ function heap.pop()
     n = n - 1
     heap.size = n
     if n == 0 then
-        if heap.grown * 3 > heap.BURST then
-            heap.dues, heap.seqs, heap.items, heap.behind, heap.grown = {}, {}, {}, {}, 0
+        if grown * 3 > heap.BURST then
+            heap.dues, heap.seqs, heap.items, heap.behind, grown = {}, {}, {}, {}, 0
         end
         return d, s, it
     end

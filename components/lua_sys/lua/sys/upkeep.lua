@@ -31,7 +31,7 @@ end
 --- seq order, so its FIFO keeps that order.
 function upkeep.compact()
     local old = { size = heap.size, dues = heap.dues, seqs = heap.seqs, items = heap.items, behind = heap.behind }
-    heap.n, heap.size, heap.grown, heap.stale = 0, 0, 0, 0
+    heap.n, heap.size, heap.stale = 0, 0, 0
     heap.dues, heap.seqs, heap.items, heap.behind = {}, {}, {}, {}
     upkeep.each(old, function(d, s, item)
         if is_live(s, item) then push(d, s, item) end
