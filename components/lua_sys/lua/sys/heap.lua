@@ -53,7 +53,8 @@ local heap = {
     stale = 0, -- entries whose owner no longer holds their seq
 }
 
---- Adds entry (d, s, it); s must be above every seq in the heap.
+--- Adds entry (d, s, it); s must be above the seqs of the entries already due at d
+--- (true of new seqs, and of a rebuild that pushes each slot's entries in order).
 function heap.push(d, s, it)
     heap.n = heap.n + 1
     local behind = heap.behind
