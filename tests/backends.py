@@ -52,6 +52,13 @@ def run_on_simulator(tmp_path: Path, source: str, **options) -> tuple[Simulator,
     return sim, sim.run_file(script)
 
 
+def run_luasys(*args: str, timeout_s: float = 60, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Runs the `luasys` command line (`python -m luasys ARGS`) to its end, as a user
+    would, in a child that dies with the test run; its output captured as text."""
+    return child_process.run([sys.executable, "-m", "luasys", *args], timeout_s, cwd=cwd, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def _missing(message: str, required_by: str) -> None:
     if os.environ.get(required_by) == "1":
         pytest.fail(message)

@@ -6,13 +6,11 @@ runtime)."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from backends import native_binary
+from backends import run_luasys, native_binary
 from luasys.pc_devices import KINDS, serve
 from luasys.recording import Recording, load
 
@@ -69,9 +67,8 @@ def test_record_on_a_pc_device_then_replay_on_the_simulator(kind, tmp_path, sim_
     shutil.copy(HERE / "field_sensor.lua", fs / "main.lua")
     out = tmp_path / "field.jsonl"
     with serve(kind, fs, binary) as pty:
-        done = subprocess.run([sys.executable, "-m", "luasys", "record", "--port", pty, "--run", "main.lua",
-                               "--messages", "30", str(out)], capture_output=True, text=True,
-                              timeout=RECORD_TIMEOUT_S)
+        done = run_luasys("record", "--port", pty, "--run", "main.lua", "--messages", "30", str(out),
+                          timeout_s=RECORD_TIMEOUT_S)
     assert done.returncode == 0, done.stderr
     assert "luasys record: " in done.stderr and " messages in " in done.stderr
     assert not (fs / "luasys-record.lua").exists()  # its boot script is removed after
@@ -80,8 +77,7 @@ def test_record_on_a_pc_device_then_replay_on_the_simulator(kind, tmp_path, sim_
     assert {message.topic for message in recording.messages} == {b"temp"}  # no timers, no console requests
     assert replayed_lines(sim_factory(THERMOSTAT, replay=out), recording) == [text for _, text in recording.lines]
 
-    replay = subprocess.run([sys.executable, "-m", "luasys", "sim", str(THERMOSTAT), "--replay", str(out),
-                             "--until", str(recording.messages[-1].t_ms / 1000)],
-                            capture_output=True, text=True, timeout=RECORD_TIMEOUT_S)
+    replay = run_luasys("sim", str(THERMOSTAT), "--replay", str(out), "--until", str(recording.messages[-1].t_ms / 1000),
+                        timeout_s=RECORD_TIMEOUT_S)
     assert replay.returncode == 0, replay.stderr
     assert all(text in replay.stdout.splitlines() for _, text in recording.lines)

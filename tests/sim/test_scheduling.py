@@ -4,11 +4,9 @@ side: drift-freedom over a million ticks, the trace file, reboot on error."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-from backends import run_on_simulator as run
+from backends import run_luasys, run_on_simulator as run
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -69,8 +67,7 @@ def test_trace_file_opens_as_a_chrome_trace(tmp_path):
         sys.timerStart(function() end, 150)
         sys.run()
     """)
-    done = subprocess.run([sys.executable, "-m", "luasys", "sim", str(script), "--virtual-time",
-                           "--trace", str(trace)], capture_output=True, text=True, timeout=60, cwd=REPO)
+    done = run_luasys("sim", str(script), "--virtual-time", "--trace", str(trace), cwd=REPO)
     assert done.returncode == 0, done.stderr
     events = json.loads(trace.read_text())["traceEvents"]
     lanes = {e["args"]["name"] for e in events if e.get("name") == "thread_name"}
@@ -103,8 +100,7 @@ def test_watchdog_flag_reports_a_task_that_hogs_the_loop(tmp_path):
         end, { name = "hog" })
         sys.run()
     """)
-    done = subprocess.run([sys.executable, "-m", "luasys", "sim", str(script), "--virtual-time",
-                           "--watchdog", "10"], capture_output=True, text=True, timeout=60, cwd=REPO)
+    done = run_luasys("sim", str(script), "--virtual-time", "--watchdog", "10", cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert "watchdog\thog" in done.stdout
     assert "watchdog: hog ran" in done.stdout  # stopped at 4 x 10 ms, reported as its error

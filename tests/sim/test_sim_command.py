@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
+
+from backends import run_luasys
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def luasys(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "luasys", *args], capture_output=True, text=True,
-                          timeout=60, cwd=REPO)
+    return run_luasys(*args, cwd=REPO)
 
 
 def test_the_quick_start_example_runs_in_virtual_time():

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from backends import run_luasys
+
 from luasys import child_process
 from luasys.cli import main
 from luasys.console_client import ConsoleClient, ConsoleError
@@ -98,8 +100,7 @@ def test_no_traceback_reaches_the_terminal(tmp_path: Path):
     (tmp_path / "x").write_text("print(1)\n" * 2000)  # more than an 8 KiB image holds
     for argv in (["push", "nope.lua", "--port", NO_PORT], ["push", "x", "bad name!.lua", "--port", NO_PORT],
                  ["push", "x", "../x.lua", "--port", NO_PORT], ["fs", "build", ".", "-o", "y", "--size", "8K"]):
-        done = subprocess.run([sys.executable, "-m", "luasys", *argv], cwd=tmp_path, capture_output=True,
-                              text=True, timeout=60)
+        done = run_luasys(*argv, cwd=tmp_path)
         assert done.returncode != 0 and "Traceback" not in done.stderr, (argv, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1, (argv, done.stderr)
 

@@ -4,9 +4,10 @@ new project's tests against an installed luasys)."""
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import yaml
+
+from backends import run_luasys
 
 from luasys import __version__
 
@@ -14,8 +15,7 @@ TIMEOUT_S = 300
 
 
 def luasys(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "luasys", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=TIMEOUT_S)
+    return run_luasys(*args, timeout_s=TIMEOUT_S, cwd=cwd)
 
 
 def test_a_new_project_has_its_files(tmp_path):

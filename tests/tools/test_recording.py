@@ -5,11 +5,11 @@ reader, and `luasys sim --replay`'s errors."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from backends import run_luasys
 
 from host_sim import RUNTIME_DIR, SimSession
 from luasys.recording import FORMAT_VERSION, RecordingError, load, parse
@@ -115,8 +115,7 @@ def test_sim_replay_reports_a_bad_file_in_one_line(tmp_path):
         recording.unlink(missing_ok=True)
         if content is not None:
             recording.write_text(content)
-        done = subprocess.run([sys.executable, "-m", "luasys", "sim", str(script), "--replay", str(recording)],
-                              capture_output=True, text=True, timeout=60)
+        done = run_luasys("sim", str(script), "--replay", str(recording))
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
 
 
@@ -125,8 +124,7 @@ def test_sim_replay_says_what_the_device_lost(tmp_path):
     script.write_text('sys.subscribe("io", function(n) print("io", n) end)\nsys.run()')
     recording = tmp_path / "r.jsonl"
     recording.write_text(HEADER + '\n{"t":5,"topic":"io","args":[1]}\n{"t":6,"lost":3}\n')
-    done = subprocess.run([sys.executable, "-m", "luasys", "sim", str(script), "--replay", str(recording),
-                           "--timestamps"], capture_output=True, text=True, timeout=60)
+    done = run_luasys("sim", str(script), "--replay", str(recording), "--timestamps")
     assert done.returncode == 0
     assert done.stdout.splitlines() == ["[   0.005] io\t1"]
     assert "could not keep 3 records" in done.stderr
@@ -140,15 +138,13 @@ def test_sim_replay_says_what_the_device_lost(tmp_path):
     (["--run", "app.v2.lua"], "luasys record: --run takes a script whose name has no other dot than .lua's"),
 ])
 def test_record_refuses_bad_options_before_touching_the_device(tmp_path, args, message):
-    done = subprocess.run([sys.executable, "-m", "luasys", "record", "--port", str(tmp_path / "no-such-port"),
-                           *args, str(tmp_path / "out.jsonl")], capture_output=True, text=True, timeout=60)
+    done = run_luasys("record", "--port", str(tmp_path / "no-such-port"), *args, str(tmp_path / "out.jsonl"))
     assert done.returncode == 2 and done.stderr.startswith(message)
     assert not (tmp_path / "out.jsonl").exists()
 
 
 def test_record_without_a_device_says_so_in_one_line_and_writes_nothing(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "luasys", "record", "--port", str(tmp_path / "no-such-port"),
-                           str(tmp_path / "out.jsonl")], capture_output=True, text=True, timeout=60)
+    done = run_luasys("record", "--port", str(tmp_path / "no-such-port"), str(tmp_path / "out.jsonl"))
     assert done.returncode == 1 and done.stderr.startswith("luasys record: ") and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out.jsonl").exists()

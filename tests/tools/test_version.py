@@ -5,12 +5,10 @@ say the same."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import luasys
-from backends import run_on_simulator
+from backends import run_luasys, run_on_simulator
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,5 +26,5 @@ def test_the_simulator_reports_the_package_version(tmp_path: Path):
 
 
 def test_luasys_version():
-    done = subprocess.run([sys.executable, "-m", "luasys", "--version"], capture_output=True, text=True)
+    done = run_luasys("--version")
     assert (done.returncode, done.stdout) == (0, f"luasys {luasys.__version__}\n")
