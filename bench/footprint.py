@@ -11,8 +11,11 @@ Prints what the runtime costs before a user's first line runs; asserts nothing.
    `--luatos DIR` measures LuatOS's `sys.lua` from DIR beside it (a checkout of
    openLuat/LuatOS's script/corelib; reference only, nothing of it is in this
    repository).
-2. On the native-lua32 build (the device's number model, 4-byte pointers aside): the
-   resident heap after boot, the peak heap during boot and the time from start to the
+2. On the native-lua32 build (the device's Lua 5.5 and number model, 8-byte pointers
+   aside), as the firmware loads the runtime (bytecode without local names, in place
+   from the image; bench/c/footprint_require.c): the same steps, and LuatOS's sys.lua
+   compiled by the build's own luac the same way and loaded in place from a buffer
+   outside the heap as the image's chunks are. Then the resident heap after boot, the peak heap during boot and the time from start to the
    first task, for the runtime embedded as bytecode (build/native-lua32) and as source
    (build/native-lua32-source, configured with -DLUASYS_EMBED_SOURCE=ON; built here if
    missing).
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 from host_sim import LUA_VERSIONS, RUNTIME_DIR
@@ -53,7 +57,7 @@ MEASURE = RESIDENT + """
 local steps = ...
 local out = {}
 local before = resident()
-for i = 1, #steps do
+for i = 1, steps.n or #steps do
     assert(load(steps[i], "=step"))()
     local after = resident()
     out[i] = after - before
@@ -139,6 +143,27 @@ OURS = [
 TOOLKIT_ROWS = 4  # sys + ringbuf + playlist + gesture: the first rows of OURS
 
 
+# LuatOS's sys.lua logs through a global `log` at load time.
+LOG_STUB = 'log = setmetatable({}, {__index = function() return function() end end})\n'
+
+# LuatOS's `require "sys"` is measured as the first of OURS's steps and the only one
+# run (MEASURE runs steps.n of them): the same strings are interned before it as
+# before ours, so both or neither carry the string table's doubling (from 256 to 512
+# slots, 2 KB with 8-byte pointers), which a fresh state pays during the first
+# `require` of either.
+
+# On native-lua32: loads the modules compiled into DIR (NAME.luac) the way the firmware
+# loads its embedded chunks (luasys-footprint's load_fixed), ahead of the runtime's.
+FIXED_SEARCHER = """
+local dir = [==[%s]==]
+table.insert(package.searchers, 2, function(name)
+    local path = package.searchpath(name, dir .. "/?.luac")
+    if not path then return nil end
+    return load_fixed(path, "@" .. name .. ".lua"), path
+end)
+"""
+
+
 def kb(n: float) -> str:
     return f"{n / 1024:7.1f} KB"
 
@@ -164,8 +189,10 @@ def new_state(lua_version: str, path: Path, stripped: bool = False):
     return lua
 
 
-def steps(lua, statements: list[str]) -> list[float]:
+def steps(lua, statements: list[str], count: int | None = None) -> list[float]:
     table = lua.table_from([s.encode() for s in statements])
+    if count is not None:
+        table[b"n"] = count
     return [float(x) for x in lua.execute(MEASURE, table).decode().split()]
 
 
@@ -187,8 +214,8 @@ def heap_table(lua_version: str, luatos: Path | None) -> str:
         cells = []
         for stripped in (False, True):
             lua = new_state(lua_version, luatos, stripped)
-            lua.execute('log = setmetatable({}, {__index = function() return function() end end})')
-            cells.append(kb(steps(lua, ['require "sys"'])[0]))
+            lua.execute(LOG_STUB)
+            cells.append(kb(steps(lua, [s for _, s in OURS], count=1)[0]))
         lines.append(f"  {'LuatOS sys.lua (sysplus in it)':34} {cells[0]} {'':10} {cells[1]}")
     return "\n".join(lines)
 
@@ -220,8 +247,8 @@ def function_table(lua_version: str, module: str) -> str:
     return "\n".join(lines)
 
 
-def ensure_build(build: Path, extra: list[str]) -> bool:
-    if (build / "luasys-native").exists():
+def ensure_build(build: Path, extra: list[str], program: str = "luasys-native") -> bool:
+    if (build / program).exists():
         return True
     lua_src = subprocess.run([str(ROOT / "tools/fetch-lua-src.sh")], capture_output=True, text=True)
     if lua_src.returncode != 0:
@@ -229,11 +256,50 @@ def ensure_build(build: Path, extra: list[str]) -> bool:
         return False
     configure = ["cmake", "-S", str(ROOT / "host_sim/native"), "-B", str(build),
                  f"-DLUASYS_LUA32_SRC={lua_src.stdout.strip()}", *extra]
-    for command in (configure, ["cmake", "--build", str(build), "-j2", "--target", "luasys-native"]):
+    for command in (configure, ["cmake", "--build", str(build), "-j2", "--target", program]):
         if subprocess.run(command, capture_output=True).returncode != 0:
             print(f"  {build.name}: the build failed ({' '.join(command)})")
             return False
     return True
+
+
+def native_steps(build: Path, statements: list[str], prelude: str = "") -> list[float]:
+    done = subprocess.run([str(build / "luasys-footprint"), prelude + MEASURE, *statements],
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise SystemExit(f"{build.name}: {done.stderr or done.stdout}")
+    return [float(x) for x in done.stdout.split()]
+
+
+def luatos_on_native(build: Path, luatos: Path) -> str:
+    """LuatOS's `require "sys"` on native-lua32, its files compiled by the build's luac
+    without local names (luat_luac -n, as the image's) and loaded in place."""
+    with tempfile.TemporaryDirectory() as chunks:
+        for source in sorted(luatos.glob("*.lua")):
+            compiled = subprocess.run([str(build / "luac32"), "-n", "-o", f"{chunks}/{source.stem}.luac",
+                                       str(source)], capture_output=True, text=True)
+            if compiled.returncode != 0:
+                raise SystemExit(f"{build.name}/luac32: {compiled.stderr}")
+        prelude = LOG_STUB + FIXED_SEARCHER % chunks + "local statements = ...\nstatements.n = 1\n"
+        return kb(native_steps(build, [s for _, s in OURS], prelude)[0])
+
+
+def native_require_table(luatos: Path | None) -> str:
+    build = ROOT / "build/native-lua32"
+    lines = ["native-lua32 (Lua 5.5, LUA_32BITS, 64-bit host): resident heap, the runtime as the firmware",
+             "loads it (bytecode without local names, in place), two full collections before and after"]
+    if not ensure_build(build, [], "luasys-footprint"):
+        return "\n".join(lines)
+    deltas = native_steps(build, [s for _, s in OURS])
+    lines.append(f"  {'loaded':34} {'in place':>10} {'(total)':>10}")
+    total = 0.0
+    for (label, _), delta in zip(OURS, deltas):
+        total += delta
+        lines.append(f"  {label:34} {kb(delta)} {kb(total)}")
+    lines.append(f"  {'sys + ringbuf + playlist + gesture':34} {kb(sum(deltas[:TOOLKIT_ROWS]))}")
+    if luatos:
+        lines.append(f"  {'LuatOS sys.lua (sysplus in it)':34} {luatos_on_native(build, luatos)}")
+    return "\n".join(lines)
 
 
 def boot_figures(build: Path, runs: int = 5) -> dict[str, float]:
@@ -283,6 +349,8 @@ def main() -> None:
     print(prototype_table("5.5", args.luatos))
     print()
     if not args.no_native:
+        print(native_require_table(args.luatos))
+        print()
         print(native_table())
 
 

@@ -5,18 +5,6 @@
 
 #include "lauxlib.h"
 
-/* How an embedded binary chunk is loaded. Lua 5.5 loads it in place ("B", a fixed
- * buffer): the functions' code and line information and the long strings stay in
- * the image instead of being copied to the heap (docs/firmware.md has the figures).
- * The chunks keep their line information (cmake/host_luac/luat_luac.c says why).
- * Lua 5.4 has no fixed buffers and copies ("b"). The image holds source or bytecode
- * (cmake/luat_embed.cmake), never both. */
-#if LUA_VERSION_NUM >= 505
-#define BINARY_MODE "B"
-#else
-#define BINARY_MODE "b"
-#endif
-
 static int embed_searcher(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
@@ -24,7 +12,7 @@ static int embed_searcher(lua_State *L)
         if (strcmp(m->module, name) != 0) {
             continue;
         }
-        const char *mode = m->size > 0 && m->source[0] == LUA_SIGNATURE[0] ? BINARY_MODE : "t";
+        const char *mode = m->size > 0 && m->source[0] == LUA_SIGNATURE[0] ? LUAT_EMBED_BINARY_MODE : "t";
         if (luaL_loadbufferx(L, (const char *)m->source, m->size, m->chunkname, mode) != LUA_OK) {
             return luaL_error(L, "error loading embedded module '%s':\n\t%s", name,
                               lua_tostring(L, -1));

@@ -16,6 +16,18 @@ typedef struct {
     size_t size;
 } luat_embedded_module_t;
 
+/* How an embedded binary chunk is loaded. Lua 5.5 loads it in place ("B", a fixed
+ * buffer): the functions' code and line information and the long strings stay in
+ * the image instead of being copied to the heap (docs/firmware.md has the figures).
+ * The chunks keep their line information (cmake/host_luac/luat_luac.c says why).
+ * Lua 5.4 has no fixed buffers and copies ("b"). The image holds source or bytecode
+ * (cmake/luat_embed.cmake), never both. */
+#if LUA_VERSION_NUM >= 505
+#define LUAT_EMBED_BINARY_MODE "B"
+#else
+#define LUAT_EMBED_BINARY_MODE "b"
+#endif
+
 /* Terminated by an entry whose module is NULL. */
 extern const luat_embedded_module_t luat_embedded_modules[];
 
