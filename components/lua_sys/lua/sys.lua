@@ -11,19 +11,29 @@ local core = require "sys.core"
 
 local sys = core.sys
 
--- Which module defines each function that loads on first use: groups of words, each
--- ";module name name ... " (module "x" is sys/x.lua). One string rather than a table of
--- 35 entries and their key strings: a lookup happens once per function.
-local MODULE_OF = ";timers timerStart timerLoopStart timerAdvStart timerStop timerStopAll timerIsActive "
-    .. ";waits waitUntilExt waitUntilMsg ;tasks task nonfatal ;periodic every ;cancel taskCancel "
-    .. ";ticks ticksDiff ticksAdd ;mailbox taskInitEx sendMsg waitMsg cleanMsg taskDel setMailboxLimit taskCB "
-    .. ";observe stats setTrace setReceiveTap ;describe describe ;watchdog setWatchdog "
-    .. ";luatos safeRun coresume check_task cwaitMt ;"
+-- Which module defines each function that loads on first use: one line per module,
+-- ";module name name ..." (module "x" is sys/x.lua). One string rather than a table of
+-- 35 entries and their key strings: a lookup happens once per function. A literal, so
+-- the firmware's bytecode keeps it in flash (docs/firmware.md).
+local MODULE_OF = [[
+;timers timerStart timerLoopStart timerAdvStart timerStop timerStopAll timerIsActive
+;waits waitUntilExt waitUntilMsg
+;tasks task nonfatal
+;periodic every
+;cancel taskCancel
+;ticks ticksDiff ticksAdd
+;mailbox taskInitEx sendMsg waitMsg cleanMsg taskDel setMailboxLimit taskCB
+;observe stats setTrace setReceiveTap
+;describe describe
+;watchdog setWatchdog
+;luatos safeRun coresume check_task cwaitMt
+;]]
 
 setmetatable(sys, {
     __index = function(_, name)
-        -- The group's first word, then the shortest run to " name " that stays in the group.
-        local module = type(name) == "string" and name:find("^[%w_]+$") and MODULE_OF:match(";(%w+)[^;]- " .. name .. " ")
+        -- The line's first word, then the shortest run to the name, between white space,
+        -- that stays in the line.
+        local module = type(name) == "string" and name:find("^[%w_]+$") and MODULE_OF:match(";(%w+)[^;]-%s" .. name .. "%s")
         if module then
             require("sys." .. module)
             return rawget(sys, name)
