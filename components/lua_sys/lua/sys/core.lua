@@ -69,18 +69,14 @@ local core = {
 
 --- Calls function `name` of `module`, loaded then: how the core reaches what it needs
 --- only when something goes wrong or wants upkeep. A tail call, so an error raised there
---- blames the same caller as if raised here.
+--- blames the same caller as if raised here. The parts of sys test their arguments
+--- inline and call sys/check.lua's checkers through this only when a quick test fails
+--- (`later("sys.check", kind, ...)`), so a right call never loads the checks.
 local function later(module, name, ...)
     return require(module)[name](...)
 end
 core.later = later
 
---- Calls sys/check.lua's checker `kind`: the parts of sys test their arguments inline
---- and call this only when a quick test fails, so a right call never loads the checks.
-function core.checked(kind, ...)
-    return later("sys.check", kind, ...)
-end
-local checked = core.checked
 
 ------------------------------------------------------------------------------------
 -- Errors: caught, counted, then logged with a traceback and published (sys/report.lua,
@@ -277,7 +273,7 @@ local new_task = core.new_task
 ---@param fn function
 ---@return thread task
 function sys.taskInit(fn, ...)
-    if type(fn) ~= "function" then checked("func", "sys.taskInit", 1, "fn", fn) end
+    if type(fn) ~= "function" then later("sys.check", "func", "sys.taskInit", 1, "fn", fn) end
     local co = new_task(nil, fn)
     resume(co, ...)
     return co
@@ -305,7 +301,7 @@ core.suspend = suspend
 function sys.wait(ms)
     local co = current
     if co == nil or co ~= co_running() then running_task("sys.wait") end
-    if type(ms) ~= "number" or not (ms >= 0 and ms <= MAX_MS) then checked("ms", "sys.wait", 1, "ms", ms, 0, MAX_MS) end
+    if type(ms) ~= "number" or not (ms >= 0 and ms <= MAX_MS) then later("sys.check", "ms", "sys.wait", 1, "ms", ms, 0, MAX_MS) end
     -- A tail call: suspend takes over this frame's CallInfo, and Lua keeps one spare
     -- CallInfo per coroutine for calls nested deeper than its final yield, so a flat
     -- wait saves 64 bytes per parked task.
@@ -338,7 +334,7 @@ local empty_lists, EMPTY_LISTS_MAX = 0, 32
 ---@param topic string|number
 function sys.publish(topic, ...)
     local kind = type(topic)
-    if kind ~= "string" and (kind ~= "number" or topic ~= topic) then checked("topic", "sys.publish", 1, topic) end
+    if kind ~= "string" and (kind ~= "number" or topic ~= topic) then later("sys.check", "topic", "sys.publish", 1, topic) end
     local n = select("#", ...)
     local t = mq_tail
     mq[t], mq[t + 1] = n, topic
@@ -423,7 +419,7 @@ local function for_each_topic(fname, action)
             kind = type(each)
             if kind ~= "string" and (kind ~= "number" or each ~= each) then valid = false end
         end
-        if not valid then checked("subscription", fname, topic, callback) end
+        if not valid then later("sys.check", "subscription", fname, topic, callback) end
         for _, each in ipairs(topics) do action(each, callback) end
     end
 end
@@ -515,9 +511,9 @@ function sys.waitUntil(topic, ms)
     local co = current
     if co == nil or co ~= co_running() then running_task("sys.waitUntil") end
     local kind = type(topic)
-    if kind ~= "string" and (kind ~= "number" or topic ~= topic) then checked("topic", "sys.waitUntil", 1, topic) end
+    if kind ~= "string" and (kind ~= "number" or topic ~= topic) then later("sys.check", "topic", "sys.waitUntil", 1, topic) end
     if ms ~= nil and (type(ms) ~= "number" or not (ms >= 0 and ms <= MAX_MS)) then
-        checked("ms", "sys.waitUntil", 2, "ms", ms, 0, MAX_MS)
+        later("sys.check", "ms", "sys.waitUntil", 2, "ms", ms, 0, MAX_MS)
     end
     -- Subscribed for one message, unless subscribed to `topic` for good already.
     if subscribe_one(topic, co) then waiting_on[co] = topic end

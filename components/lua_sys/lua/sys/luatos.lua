@@ -39,7 +39,7 @@ end
 ---@return boolean ok
 ---@return any ...
 function sys.coresume(co, ...)
-    if type(co) ~= "thread" then core.checked("fail", "sys.coresume", 1, "task", "a task", co) end
+    if type(co) ~= "thread" then core.later("sys.check", "fail", "sys.coresume", 1, "task", "a task", co) end
     if core.tasks[co] == nil then return report_failure(co, co_resume(co, ...)) end
     if co_status(co) ~= "suspended" then return false, "cannot resume non-suspended coroutine" end
     core.cancel_wake(co)

@@ -9,7 +9,7 @@
 
 local core = require "sys.core"
 
-local sys, checked = require "sys", core.checked
+local sys, later = require "sys", core.later
 local millis = rtos.millis
 local type, tostring, error, ceil, math_type = type, tostring, error, math.ceil, math.type
 local MAX_MS, INT_MAX = core.heap.MAX_MS, core.heap.INT_MAX
@@ -21,7 +21,7 @@ local default_limit = 64
 
 local function check_name(fname, name)
     local t = type(name)
-    if t ~= "string" and t ~= "number" then checked("fail", fname, 1, "name", "be a string or a number", name) end
+    if t ~= "string" and t ~= "number" then later("sys.check", "fail", fname, 1, "name", "be a string or a number", name) end
     return name
 end
 
@@ -32,11 +32,11 @@ end
 ---@param cb? fun(msg: table)
 ---@return thread task
 function sys.taskInitEx(fn, name, cb, ...)
-    if type(fn) ~= "function" then checked("func", "sys.taskInitEx", 1, "fn", fn) end
+    if type(fn) ~= "function" then later("sys.check", "func", "sys.taskInitEx", 1, "fn", fn) end
     if type(name) ~= "string" and (type(name) ~= "number" or name ~= name) then
-        checked("fail", "sys.taskInitEx", 2, "name", "be a string or a number", name, 3)
+        later("sys.check", "fail", "sys.taskInitEx", 2, "name", "be a string or a number", name, 3)
     end
-    if cb ~= nil and type(cb) ~= "function" then checked("func", "sys.taskInitEx", 3, "cb", cb) end
+    if cb ~= nil and type(cb) ~= "function" then later("sys.check", "func", "sys.taskInitEx", 3, "cb", cb) end
     -- The mailbox knows its task before the task first runs: the task may sys.taskDel
     -- its own name, or be sent to, before its first wait.
     local box = { head = 1, tail = 1, limit = default_limit, cb = cb }
@@ -82,13 +82,13 @@ function sys.waitMsg(name, target, ms)
     local co = core.running_task("sys.waitMsg")
     local box = boxes[check_name("sys.waitMsg", name)]
     if not box then
-        error("sys.waitMsg: no mailbox named " .. checked("shown", name)
+        error("sys.waitMsg: no mailbox named " .. later("sys.check", "shown", name)
             .. "; start the task with sys.taskInitEx(fn, name, cb)", 2)
     end
     local deadline
     if ms ~= nil and ms ~= 0 then
         if type(ms) ~= "number" or not (ms >= 0 and ms <= MAX_MS) then
-            checked("ms", "sys.waitMsg", 3, "ms", ms, 0, MAX_MS)
+            later("sys.check", "ms", "sys.waitMsg", 3, "ms", ms, 0, MAX_MS)
         end
         deadline = sys.ticksAdd(millis(), ceil(ms))
     end
@@ -153,7 +153,7 @@ function sys.taskCB(name, msg)
         return
     end
     require("log").error("sys", "taskCB: " .. (box and "the task of mailbox " or "no mailbox ")
-        .. checked("shown", name) .. (box and " has no callback (sys.taskInitEx's cb)" or ""))
+        .. later("sys.check", "shown", name) .. (box and " has no callback (sys.taskInitEx's cb)" or ""))
 end
 
 --- Sets the most messages a mailbox holds; for one
@@ -162,14 +162,14 @@ end
 ---@param name? string|number
 function sys.setMailboxLimit(limit, name)
     if math_type(limit) ~= "integer" or limit < 1 or limit > INT_MAX then
-        limit = checked("integer", "sys.setMailboxLimit", 1, "limit", limit, 1, INT_MAX)
+        limit = later("sys.check", "integer", "sys.setMailboxLimit", 1, "limit", limit, 1, INT_MAX)
     end
     if name == nil then
         default_limit = limit
         return
     end
     local box = boxes[name]
-    if not box then error("sys.setMailboxLimit: no mailbox named " .. checked("shown", name), 2) end
+    if not box then error("sys.setMailboxLimit: no mailbox named " .. later("sys.check", "shown", name), 2) end
     box.limit = limit
 end
 

@@ -13,7 +13,7 @@ local MASK = heap.MASK
 --- "message" (duration 0); times from rtos.micros(). nil removes it.
 ---@param fn fun(kind: string, name: string, start_us: integer, duration_us: integer)|nil
 function sys.setTrace(fn)
-    if fn ~= nil and type(fn) ~= "function" then core.checked("fail", "sys.setTrace", 1, "fn", "be a function or nil", fn, 3) end
+    if fn ~= nil and type(fn) ~= "function" then core.later("sys.check", "fail", "sys.setTrace", 1, "fn", "be a function or nil", fn, 3) end
     require "sys.slices" -- "run" events, and the labels new tasks keep while tracing
     core.hooks.trace = fn
 end
@@ -24,7 +24,7 @@ end
 ---@param fn fun(id: string|integer, ...)|nil
 ---@return integer started_ms
 function sys.setReceiveTap(fn)
-    if fn ~= nil and type(fn) ~= "function" then core.checked("fail", "sys.setReceiveTap", 1, "fn", "be a function or nil", fn, 3) end
+    if fn ~= nil and type(fn) ~= "function" then core.later("sys.check", "fail", "sys.setReceiveTap", 1, "fn", "be a function or nil", fn, 3) end
     core.hooks.receive = fn
     return core.started_ms
 end

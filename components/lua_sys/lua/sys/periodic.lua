@@ -69,21 +69,21 @@ end
 ---@param options? table
 ---@return sys.Task
 function sys.every(ms, fn, options, ...)
-    local checked, MAX_MS = core.checked, core.heap.MAX_MS
-    if type(ms) ~= "number" or not (ms >= 1 and ms <= MAX_MS) then checked("ms", "sys.every", 1, "ms", ms, 1, MAX_MS) end
+    local later, MAX_MS = core.later, core.heap.MAX_MS
+    if type(ms) ~= "number" or not (ms >= 1 and ms <= MAX_MS) then later("sys.check", "ms", "sys.every", 1, "ms", ms, 1, MAX_MS) end
     ms = math.ceil(ms)
-    if type(fn) ~= "function" then checked("func", "sys.every", 2, "fn", fn) end
+    if type(fn) ~= "function" then later("sys.check", "func", "sys.every", 2, "fn", fn) end
     options = options or {}
-    if type(options) ~= "table" then checked("fail", "sys.every", 3, "options", "be a table or nil", options, 3) end
+    if type(options) ~= "table" then later("sys.check", "fail", "sys.every", 3, "options", "be a table or nil", options, 3) end
     local task_options = {}
     for key, value in pairs(options) do
         if not JOB_OPTIONS[key] then
-            checked("fail", "sys.every", 3, "options." .. tostring(key), "be a known option", value, 3)
+            later("sys.check", "fail", "sys.every", 3, "options." .. tostring(key), "be a known option", value, 3)
         end
         if key ~= "policy" then task_options[key] = value end
     end
     local policy = options.policy or "rate"
-    if not POLICIES[policy] then checked("fail", "sys.every", 3, "options.policy", 'be "rate" or "delay"', policy, 3) end
+    if not POLICIES[policy] then later("sys.check", "fail", "sys.every", 3, "options.policy", 'be "rate" or "delay"', policy, 3) end
     task_options.name = task_options.name or ("every@" .. labels.source_of(fn))
     -- Not a tail call: new_handle's errors count on this frame to blame our caller.
     local handle = tasks.start_job(job_loop, task_options, { interval = ms, policy = policy, job = fn }, ...)

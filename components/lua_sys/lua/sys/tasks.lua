@@ -8,7 +8,7 @@ require "sys.slices" -- handles' statistics
 local sys = require "sys"
 local type, tostring, pairs, setmetatable, getmetatable = type, tostring, pairs, setmetatable, getmetatable
 local unpack, pack, ceil = table.unpack, table.pack, math.ceil
-local MASK, MAX_MS, checked = core.heap.MASK, core.heap.MAX_MS, core.checked
+local MASK, MAX_MS, later = core.heap.MASK, core.heap.MAX_MS, core.later
 
 local tasks = {}
 
@@ -102,7 +102,7 @@ end
 -- blame the line that called the public function `fname`, `depth` calls up.
 local function new_handle(fname, n, fn, options, depth)
     local function fail(name, requirement, value)
-        checked("fail", fname, n, name, requirement, value, 5 + depth)
+        later("sys.check", "fail", fname, n, name, requirement, value, 5 + depth)
     end
     options = options or {}
     if type(options) ~= "table" then fail("options", "be a table or nil", options) end
@@ -144,7 +144,7 @@ end
 ---@param options? {name?: string, priority?: string, on_error?: string, backoff?: integer, backoff_max?: integer}
 ---@return sys.Task
 function sys.task(fn, options, ...)
-    if type(fn) ~= "function" then checked("func", "sys.task", 1, "fn", fn) end
+    if type(fn) ~= "function" then later("sys.check", "func", "sys.task", 1, "fn", fn) end
     local handle = new_handle("sys.task", 2, fn, options, 0)
     handle.args = pack(...)
     start_handle(handle)
@@ -179,7 +179,7 @@ function Task:priority() return tasks.NAMES[self.tier] end
 ---@param priority string
 function Task:setPriority(priority)
     local tier = tasks.TIERS[priority]
-    if not tier then checked("fail", "Task:setPriority", 1, "priority", PRIORITY_NAMES, priority, 3) end
+    if not tier then later("sys.check", "fail", "Task:setPriority", 1, "priority", PRIORITY_NAMES, priority, 3) end
     self.tier = use_tier(tier)
 end
 
@@ -211,7 +211,7 @@ end
 ---@param ms integer
 function Task:setInterval(ms)
     if not self.interval then error("Task:setInterval: " .. self.name .. " is not a periodic job (sys.every)", 2) end
-    if type(ms) ~= "number" or not (ms >= 1 and ms <= MAX_MS) then checked("ms", "Task:setInterval", 1, "ms", ms, 1, MAX_MS) end
+    if type(ms) ~= "number" or not (ms >= 1 and ms <= MAX_MS) then later("sys.check", "ms", "Task:setInterval", 1, "ms", ms, 1, MAX_MS) end
     self.interval = ceil(ms)
 end
 

@@ -3,7 +3,7 @@
 
 local core = require "sys.core"
 
-local sys, checked = require "sys", core.checked
+local sys, later = require "sys", core.later
 local math_type = math.type
 local heap = core.heap
 local MASK, HALF, INT_MIN, INT_MAX = heap.MASK, heap.HALF, -heap.INT_MAX - 1, heap.INT_MAX
@@ -16,8 +16,8 @@ local MASK, HALF, INT_MIN, INT_MAX = heap.MASK, heap.HALF, -heap.INT_MAX - 1, he
 ---@return integer
 function sys.ticksDiff(a, b)
     if math_type(a) ~= "integer" or math_type(b) ~= "integer" then
-        a = checked("integer", "sys.ticksDiff", 1, "a", a, INT_MIN, INT_MAX)
-        b = checked("integer", "sys.ticksDiff", 2, "b", b, INT_MIN, INT_MAX)
+        a = later("sys.check", "integer", "sys.ticksDiff", 1, "a", a, INT_MIN, INT_MAX)
+        b = later("sys.check", "integer", "sys.ticksDiff", 2, "b", b, INT_MIN, INT_MAX)
     end
     return ((a - b + HALF) & MASK) - HALF
 end
@@ -28,8 +28,8 @@ end
 ---@return integer
 function sys.ticksAdd(t, ms)
     if math_type(t) ~= "integer" or math_type(ms) ~= "integer" then
-        t = checked("integer", "sys.ticksAdd", 1, "t", t, INT_MIN, INT_MAX)
-        ms = checked("integer", "sys.ticksAdd", 2, "ms", ms, INT_MIN, INT_MAX)
+        t = later("sys.check", "integer", "sys.ticksAdd", 1, "t", t, INT_MIN, INT_MAX)
+        ms = later("sys.check", "integer", "sys.ticksAdd", 2, "ms", ms, INT_MIN, INT_MAX)
     end
     return (t + ms) & MASK
 end

@@ -4,7 +4,7 @@
 
 local core = require "sys.core"
 
-local sys, hooks, checked = require "sys", core.hooks, core.checked
+local sys, hooks, later = require "sys", core.hooks, core.later
 local select, type, next, pairs = select, type, next, pairs
 local unpack, pack, ceil, math_type = table.unpack, table.pack, math.ceil, math.type
 local millis, micros = rtos.millis, rtos.micros
@@ -67,9 +67,9 @@ local function stop_timer(t)
 end
 
 local function start_timer(fname, fn, ms, remaining, ...)
-    if type(fn) ~= "function" then checked("func", fname, 1, "fn", fn) end
+    if type(fn) ~= "function" then later("sys.check", "func", fname, 1, "fn", fn) end
     local min = remaining == 1 and 0 or 1
-    if type(ms) ~= "number" or not (ms >= min and ms <= MAX_MS) then checked("ms", fname, 2, "ms", ms, min, MAX_MS) end
+    if type(ms) ~= "number" or not (ms >= min and ms <= MAX_MS) then later("sys.check", "ms", fname, 2, "ms", ms, min, MAX_MS) end
     ms = ceil(ms) -- a wait is never shorter than asked
     -- As in LuatOS, a timer with the same function and arguments replaces the old one.
     local old = find_timer(fn, ...)
@@ -120,7 +120,7 @@ end
 ---@return integer id
 function sys.timerAdvStart(fn, ms, count, ...)
     if math_type(count) ~= "integer" or count < -1 or count > INT_MAX then
-        count = checked("integer", "sys.timerAdvStart", 3, "count", count, -1, INT_MAX)
+        count = later("sys.check", "integer", "sys.timerAdvStart", 3, "count", count, -1, INT_MAX)
     end
     return start_timer("sys.timerAdvStart", fn, ms, count == 0 and 1 or count, ...)
 end
@@ -128,7 +128,7 @@ end
 local function timer_of(fname, val, ...)
     if type(val) == "number" then return by_id[val] end
     if type(val) == "function" then return find_timer(val, ...) end
-    checked("fail", fname, 1, "timer", "be a timer id or a function", val)
+    later("sys.check", "fail", fname, 1, "timer", "be a timer id or a function", val)
 end
 
 --- Stops a timer given by id, or by function and arguments. Returns true if a timer
@@ -146,7 +146,7 @@ end
 ---@param fn function
 ---@return integer
 function sys.timerStopAll(fn)
-    if type(fn) ~= "function" then checked("func", "sys.timerStopAll", 1, "fn", fn) end
+    if type(fn) ~= "function" then later("sys.check", "func", "sys.timerStopAll", 1, "fn", fn) end
     local set, count = timers_of[fn], 0
     if set then
         for t in pairs(set) do

@@ -3,7 +3,7 @@
 
 local core = require "sys.core"
 
-local sys, checked = require "sys", core.checked
+local sys, later = require "sys", core.later
 local type = type
 local waiting_on, MAX_MS = core.waiting_on, core.heap.MAX_MS
 
@@ -37,9 +37,9 @@ end
 function sys.waitUntilExt(topic, ms)
     local co = core.running_task("sys.waitUntilExt")
     local kind = type(topic)
-    if kind ~= "string" and (kind ~= "number" or topic ~= topic) then checked("topic", "sys.waitUntilExt", 1, topic) end
+    if kind ~= "string" and (kind ~= "number" or topic ~= topic) then later("sys.check", "topic", "sys.waitUntilExt", 1, topic) end
     if ms ~= nil and (type(ms) ~= "number" or not (ms >= 0 and ms <= MAX_MS)) then
-        checked("ms", "sys.waitUntilExt", 2, "ms", ms, 0, MAX_MS)
+        later("sys.check", "ms", "sys.waitUntilExt", 2, "ms", ms, 0, MAX_MS)
     end
     return until_ext_result(co, topic, wait_for(co, topic, ms))
 end
@@ -55,6 +55,6 @@ end
 function sys.waitUntilMsg(topic)
     local co = core.running_task("sys.waitUntilMsg")
     local kind = type(topic)
-    if kind ~= "string" and (kind ~= "number" or topic ~= topic) then checked("topic", "sys.waitUntilMsg", 1, topic) end
+    if kind ~= "string" and (kind ~= "number" or topic ~= topic) then later("sys.check", "topic", "sys.waitUntilMsg", 1, topic) end
     return until_msg_result(co, topic, wait_for(co, topic))
 end
