@@ -108,11 +108,15 @@ setmetatable(gesture, {
 })
 
 --- Removes a detector: unsubscribes it and drops its pending state.
+--- A handle that is no integer >= 1 is an error.
 ---@param handle integer
----@return boolean removed false if the handle was not registered
+---@return boolean removed false if no detector has the handle (now)
 function gesture.remove(handle)
     local d = detectors[handle]
-    if not d then return false end
+    if not d then
+        require("sys.check").integer("gesture.remove", 1, "handle", handle, 1)
+        return false
+    end
     sys.unsubscribe(d.topics, d.subscriber)
     detectors[handle] = nil
     return true

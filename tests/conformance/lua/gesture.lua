@@ -191,6 +191,17 @@ T.case("gesture remove releases the subscription and pending state", function()
     T.eq(inputs_of(got[1]), { "b:2", "b:3" })
 end)
 
+-- A handle of the wrong kind is an error; one that names no detector (removed already,
+-- or never made) is answered with false.
+T.case("gesture remove checks its handle", function()
+    T.raises("gesture.remove: argument #1 'handle' must be an integer >= 1 (got \"1\")", gesture.remove, "1")
+    T.raises("gesture.remove: argument #1 'handle' must be an integer >= 1 (got nil)", gesture.remove)
+    local line = debug.getinfo(1, "l").currentline; local _, err = pcall(function() gesture.remove(0) end)
+    T.ok(err:find(":" .. line .. ":", 1, true), "blames the caller: " .. err)
+    local handle = gesture.double_tap { input = "button", output = "double", window = 200 }
+    T.eq({ gesture.remove(handle + 0.0), gesture.remove(handle), gesture.remove(4321) }, { true, false, false })
+end)
+
 T.case("gesture rejects bad options", function()
     T.raises("gesture.double_tap: argument #1 'opts' must be a table (got nil)", gesture.double_tap)
     T.raises("gesture.double_tap: argument #1 'opts.input' must be a topic or a non-empty list of topics (got nil)",

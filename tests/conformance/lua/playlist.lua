@@ -185,6 +185,26 @@ T.case("playlist join waits for a run to finish", function()
     T.eq(results, { { false }, { true, "completed" }, { true }, { true, "cancelled" } })
 end)
 
+-- A timeout is a duration like any other: at most sys's longest (sys.heap.MAX_MS).
+-- Past 2^30 ms the deadline was half the clock's circle away and join returned false at
+-- once while the run still played.
+T.case("playlist join takes timeouts up to sys's longest and names itself outside a task", function()
+    local MAX_MS = require("sys.heap").MAX_MS
+    local handle = playlist.register { name = "short", steps = { { event = "x", offset = 30 } } }
+    local run = playlist.start(handle)
+    T.raises("playlist.join: called outside a task", playlist.join, run)
+    local results
+    sys.taskInit(function()
+        T.raises("playlist.join: argument #2 'timeout' must be an integer 0..536870912 (got 1073741824)",
+            playlist.join, run, 1 << 30)
+        T.raises("playlist.join: argument #2 'timeout' must be an integer 0..536870912 (got 536870913)",
+            playlist.join, run, MAX_MS + 1)
+        results = { playlist.join(run, MAX_MS) }
+    end)
+    sys.run()
+    T.eq(results, { true, "completed" }, "the longest timeout waits for the run")
+end)
+
 T.case("playlist update keeps the handle and rebinds the trigger", function()
     local heard = record { "playlist.created" }
     local handle = playlist.register { name = "v1", trigger = "go.a", steps = { { event = "e" } } }
@@ -265,8 +285,16 @@ T.case("playlist rejects bad definitions and handles", function()
         playlist.start, 99)
     T.raises("playlist.update: argument #1 'handle' must be a registered playlist handle (got nil)",
         playlist.update, nil, { name = "p", steps = { { event = "e" } } })
-    T.raises("playlist.join: argument #2 'timeout' must be an integer >= 0 (got -1)",
+    T.raises("playlist.join: argument #2 'timeout' must be an integer 0..536870912 (got -1)",
         playlist.join, 1, -1)
+    -- A run id or handle of the wrong kind is an error; one that names nothing
+    -- registered or playing (a run ends by itself) is answered with false.
+    T.raises("playlist.stop: argument #1 'run_id' must be an integer >= 1 (got \"1\")", playlist.stop, "1")
+    T.raises("playlist.running: argument #1 'run_id' must be an integer >= 1 (got nil)", playlist.running, nil)
+    T.raises("playlist.join: argument #1 'run_id' must be an integer >= 1 (got 0)", playlist.join, 0)
+    T.raises("playlist.remove: argument #1 'handle' must be an integer >= 1 (got table)", playlist.remove, {})
+    T.eq({ playlist.stop(4321), playlist.running(4321.0), playlist.remove(4321) }, { false, false, false },
+        "ids that name nothing live")
     T.eq(playlist.list(), {}, "nothing was registered")
     -- Errors blame the caller's line, from register and from the functions that load on
     -- first use (playlist/manage.lua) alike.

@@ -136,7 +136,7 @@ T.case("ringbuf rejects bad arguments", function()
         rb.put, rb, 1, string.rep("x", 13))
     T.raises("ringbuf.pull: argument #1 'id' must be an integer 1..65535 (got -1)",
         rb.pull, rb, -1)
-    T.raises("ringbuf.wait: argument #1 'timeout' must be an integer >= 0 (got -5)",
+    T.raises("ringbuf.wait: argument #1 'timeout' must be an integer 0..536870912 (got -5)",
         rb.wait, rb, -5)
     T.eq({ rb:put(2.0, "") }, { true, 0 }, "an integral float id is accepted")
     T.eq(math.type((rb:get())), "integer", "and stored as an integer")
@@ -171,7 +171,10 @@ T.case("ringbuf accepts integral floats and any valid options", function()
     refusing:put(1, "1234")
     T.eq({ refusing:put(2, "") }, { false, "full" })
     T.eq(rb:pull(2.0), "1234")
-    T.eq(rb:wait(0.0), nil, "an empty ring and a zero timeout")
+    local waited = "not run"
+    sys.taskInit(function() waited = rb:wait(0.0) end)
+    sys.run()
+    T.eq(waited, nil, "an empty ring and a zero timeout")
 end)
 
 T.case("ringbuf wait returns a message put later by another task", function()
@@ -203,6 +206,29 @@ T.case("ringbuf wait returns at once when data is there and nil on timeout", fun
     end)
     sys.run()
     T.eq(results, { { 1, "ready" }, {}, {} })
+end)
+
+-- A timeout is a duration like any other: at most sys's longest (sys.heap.MAX_MS).
+-- Past 2^30 ms the deadline was half the clock's circle away and wait returned nil at
+-- once; between 2^29 and 2^30 the error named sys.waitUntil.
+T.case("ringbuf wait takes timeouts up to sys's longest and names itself outside a task", function()
+    local MAX_MS = require("sys.heap").MAX_MS
+    local rb = ringbuf.new(64)
+    T.raises("ringbuf.wait: called outside a task", rb.wait, rb)
+    rb:put(1, "there")
+    T.raises("ringbuf.wait: called outside a task", rb.wait, rb, 0)
+    rb:clear()
+    local got
+    sys.taskInit(function()
+        T.raises("ringbuf.wait: argument #1 'timeout' must be an integer 0..536870912 (got 1073741824)",
+            rb.wait, rb, 1 << 30)
+        T.raises("ringbuf.wait: argument #1 'timeout' must be an integer 0..536870912 (got 536870913)",
+            rb.wait, rb, MAX_MS + 1)
+        got = { rb:wait(MAX_MS) }
+    end)
+    sys.timerStart(function() rb:put(5, "late") end, 20)
+    sys.run()
+    T.eq(got, { 5, "late" }, "the longest timeout waits")
 end)
 
 T.case("ringbuf wait shares messages between several waiting tasks", function()

@@ -6,6 +6,7 @@
 local ringbuf = require "ringbuf"
 
 local math_type = math.type
+local MAX_MS, running_task = require("sys.heap").MAX_MS, require("sys.core").running_task
 
 local topics_made = 0 -- numbers the wake-up topics, one per ring first waited on
 
@@ -79,13 +80,14 @@ end
 
 --- Takes the oldest message, waiting for one if the buffer is empty. Only from a
 --- task. Several tasks may wait on one buffer; each message goes to one of them.
----@param timeout? integer ms >= 0; nil waits with no limit
+---@param timeout? integer ms, 0..sys.heap.MAX_MS (2^29); nil waits with no limit
 ---@return integer|nil id nil on timeout
 ---@return string|nil data
 function Ring:wait(timeout)
-    if timeout ~= nil and (math_type(timeout) ~= "integer" or timeout < 0) then
-        timeout = require("sys.check").integer("ringbuf.wait", 1, "timeout", timeout, 0, nil, 2)
+    if timeout ~= nil and (math_type(timeout) ~= "integer" or timeout < 0 or timeout > MAX_MS) then
+        timeout = require("sys.check").integer("ringbuf.wait", 1, "timeout", timeout, 0, MAX_MS, 2)
     end
+    running_task("ringbuf.wait")
     if self._live > 0 then return self:get() end
     local sys, millis = require "sys", rtos.millis
     if not self._topic then
