@@ -136,7 +136,9 @@ local function tick(id)
         end
         if not next_step then return stop_run(run, "completed") end
         if next_at > elapsed then
-            run.timer = sys.timerStart(tick, next_at - sys.ticksDiff(millis(), run.start), id)
+            -- The clock read again: publishing took time. If it took past next_at (a GC
+            -- step, say), the step is due now, not in a negative number of ms.
+            run.timer = sys.timerStart(tick, math.max(0, next_at - sys.ticksDiff(millis(), run.start)), id)
             return
         end
         local step = steps[next_step]

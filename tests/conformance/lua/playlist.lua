@@ -205,6 +205,31 @@ T.case("playlist join takes timeouts up to sys's longest and names itself outsid
     T.eq(results, { true, "completed" }, "the longest timeout waits for the run")
 end)
 
+-- A tick reads the clock twice: to emit what is due, then to arm the timer for the next
+-- step. Time passes between the two (publishing, a GC step on the device); when it
+-- passes the next step's time the timer is armed at 0 ms. It was armed at a negative
+-- delay: sys.timerStart raised inside the tick and the run played for ever.
+T.case("playlist arms its next step at once when the clock passed it during a tick", function()
+    local real = rtos.millis
+    local lag = 0
+    -- The clock playlist.lua reads (it keeps rtos.millis when loaded): each reading
+    -- comes 5 ms after the one before, as if every reading waited for a GC step.
+    rtos.millis = function()
+        lag = lag + 5
+        return sys.ticksAdd(real(), lag)
+    end
+    package.loaded.playlist, package.loaded["playlist.manage"] = nil, nil
+    local loaded, slow = pcall(require, "playlist")
+    rtos.millis = real
+    T.ok(loaded, slow)
+    local heard = record { "e", "playlist.stopped" }
+    local run = slow.start(slow.register { name = "slow", steps = { { event = "e", ["repeat"] = 9, interval = 2 } } })
+    sys.run()
+    T.eq(topics_of(heard), { "e", "e", "e", "e", "e", "e", "e", "e", "e", "e", "playlist.stopped" })
+    T.eq(heard[11][2].reason, "completed")
+    T.eq(slow.running(run), false)
+end)
+
 T.case("playlist update keeps the handle and rebinds the trigger", function()
     local heard = record { "playlist.created" }
     local handle = playlist.register { name = "v1", trigger = "go.a", steps = { { event = "e" } } }
