@@ -141,6 +141,11 @@ T.case("coresume reports an error in the task instead of raising it", function()
     T.ok(T.errors()[1].message:find("boom", 1, true))
 end)
 
+T.case("coresume names a bad argument and blames the caller's line", function()
+    local line = debug.getinfo(1, "l").currentline; local _, err = pcall(function() sys.coresume(5) end)
+    T.ok(err:find("luatos.lua:" .. line .. ": sys.coresume: argument #1 'co' must be a task (got 5)", 1, true), err)
+end)
+
 T.case("check_task returns the running task and names itself outside one", function()
     local inside
     local co = sys.taskInit(function() inside = sys.check_task() end)
@@ -158,6 +163,8 @@ T.case("taskCB hands a message to the mailbox's callback", function()
     sys.taskCB("nobody", { "x" })
     sys.run()
     T.eq(got, { "hello" })
+    T.raises("sys.taskCB: argument #1 'name' must be a string or a number (got nil)", sys.taskCB)
+    T.raises("sys.taskCB: argument #1 'name' must be a string or a number (got ", sys.taskCB, 0 / 0)
 end)
 
 T.case("safeRun runs one turn of the loop at a time", function()
@@ -189,6 +196,9 @@ T.case("sys_cw results wait for their message or hand over ready values", functi
     T.eq(got.ready, { n = 3, 1, nil, 3 })
     T.eq(got.cb, { n = 1, "b" })
     T.eq(got.cb_ready, { n = 1, "now" })
+    local line = debug.getinfo(1, "l").currentline; local _, err = pcall(function() sys_cw("X").cb(5) end)
+    T.ok(err:find("luatos.lua:" .. line .. ": sys_cw(topic).cb: argument #1 'f' must be a function (got 5)", 1, true),
+        err)
 end)
 
 -- LuatOS passes `unpack(msg, 2, #msg)` and `unpack(para)`: trailing nils are lost there.

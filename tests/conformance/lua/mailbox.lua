@@ -115,6 +115,10 @@ T.case("mailbox misuse raises clear errors", function()
         sys.taskInitEx, function() end, nil)
     T.raises("sys.taskInitEx: argument #3 'cb' must be a function", sys.taskInitEx, function() end, "n", 5)
     T.raises("sys.setMailboxLimit: argument #1 'limit' must be an integer 1..", sys.setMailboxLimit, 0)
+    -- NaN is no name: taskInitEx refuses it, so no mailbox can have it.
+    for _, fn in ipairs { "sendMsg", "cleanMsg", "taskDel", "taskCB" } do
+        T.raises("sys." .. fn .. ": argument #1 'name' must be a string or a number (got ", sys[fn], 0 / 0)
+    end
     sys.taskInit(function()
         T.raises("sys.waitMsg: no mailbox named \"ghost\"", sys.waitMsg, "ghost")
     end)

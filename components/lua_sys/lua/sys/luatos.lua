@@ -39,7 +39,7 @@ end
 ---@return boolean ok
 ---@return any ...
 function sys.coresume(co, ...)
-    if type(co) ~= "thread" then core.later("sys.check", "fail", "sys.coresume", 1, "task", "a task", co) end
+    if type(co) ~= "thread" then core.later("sys.check", "fail", "sys.coresume", 1, "co", "be a task", co, 3) end
     if core.tasks[co] == nil then return report_failure(co, co_resume(co, ...)) end
     if co_status(co) ~= "suspended" then return false, "cannot resume non-suspended coroutine" end
     core.cancel_wake(co)
@@ -69,7 +69,7 @@ end
 
 function makers.cb(topic, ready)
     return function(f)
-        if type(f) ~= "function" then return end
+        if type(f) ~= "function" then core.later("sys.check", "func", "sys_cw(topic).cb", 1, "f", f) end
         sys.taskInit(function()
             if ready then return f(unpack(ready, 1, ready.n)) end
             f(sys.waitUntilMsg(topic))

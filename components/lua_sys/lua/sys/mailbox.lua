@@ -21,7 +21,9 @@ local default_limit = 64
 
 local function check_name(fname, name)
     local t = type(name)
-    if t ~= "string" and t ~= "number" then later("sys.check", "fail", fname, 1, "name", "be a string or a number", name) end
+    if t ~= "string" and (t ~= "number" or name ~= name) then
+        later("sys.check", "fail", fname, 1, "name", "be a string or a number", name)
+    end
     return name
 end
 
@@ -147,7 +149,7 @@ end
 ---@param name string|number
 ---@param msg any
 function sys.taskCB(name, msg)
-    local box = boxes[name]
+    local box = boxes[check_name("sys.taskCB", name)]
     if box and box.cb then
         box.cb(msg)
         return
