@@ -27,7 +27,7 @@ INF_TIMEOUT = -1
 CLOCK_MASK = 0x7FFFFFFF
 DEFAULT_TIMER_MAX = 64
 TIMER_ID_MAX = 2**31 - 1
-INJECT_AHEAD_MAX_MS = 2**29  # sys's longest duration (check.MAX_MS): deadlines compare modulo 2^31
+INJECT_AHEAD_MAX_MS = 2**29  # sys's longest duration (sys.heap.MAX_MS): deadlines compare modulo 2^31
 # The PC builds (simulator, native, ESP-IDF linux target) call themselves "PC", as
 # LuatOS's PC simulator does.
 BSP = b"PC"

@@ -327,6 +327,16 @@ T.case("the watchdog names a task that runs too long, then stops it", function()
     T.ok(T.errors()[1].message:find("watchdog: runaway ran", 1, true), T.errors()[1].message)
 end)
 
+-- abort_ms is checked against budget_ms, which may be fractional: the range in the
+-- message showed it with %d, and Lua's own format error came out instead.
+T.case("the watchdog checks abort_ms against a fractional budget_ms", function()
+    local line = debug.getinfo(1, "l").currentline; local _, err = pcall(function() sys.setWatchdog(1.5, 1) end)
+    T.ok(err:find("scheduling.lua:" .. line .. ": sys.setWatchdog: argument #2 'abort_ms' must be a number "
+        .. ">= 1.5 and <= 536870 (got 1)", 1, true), err)
+    sys.setWatchdog(1.5, 1.5)
+    sys.setWatchdog(nil)
+end)
+
 -- Found by attacking the watchdog: a pcall around the busy loop swallowed its error, the
 -- watchdog stayed quiet and the loop never ran again.
 T.case("the watchdog's error gets through pcall, xpcall and coroutine.wrap", function()

@@ -6,22 +6,18 @@
 -- reported as precisely as a bad scalar.
 --
 -- Blame: each checker raises at the line that called the public function that called
--- the checker. A checker called from a helper one call deeper gets `level` 3 (default
--- 2, as for error(): 2 is the caller of the function that called the check).
+-- the checker. Two conventions for `level`:
+--   - the checkers (ms, integer, type, fields ...) take it as seen from the function
+--     that called them, as error() does: default 2, the caller of that function; a
+--     checker called from a helper one call deeper gets 3;
+--   - check.fail takes error()'s raw level as seen from check.fail itself: default 4
+--     (fail <- checker <- public function <- its caller). A public function that calls
+--     check.fail itself (through core.checked, whose calls are tail calls and add no
+--     level) passes 3.
 
 local type, tostring, format, ceil, tointeger, pairs = type, tostring, string.format, math.ceil, math.tointeger, pairs
 
 local check = {}
-
---- The longest duration any LuaSys call accepts, in ms (about 6.2 days). The device's
---- Lua has 32-bit integers and its clock wraps at 2^31 ms; deadlines compared modulo
---- 2^31 must stay within 2^30 of each other (sys/heap.lua).
-check.MAX_MS = require("sys.heap").MAX_MS
-
---- The largest integer of the device's 32-bit Lua, 2^31 - 1, as an integer. (Not
---- `2 ^ 31 - 1`: `^` gives a float, and in single precision that rounds to 2^31, which
---- has no 32-bit integer representation.)
-check.INT_MAX = require("sys.heap").INT_MAX
 
 --- How a message shows a value: strings quoted, other scalars as they print, the rest
 --- by type.
@@ -34,9 +30,10 @@ function check.shown(value)
 end
 local shown = check.shown
 
---- Raises the standard argument error. `level` is error()'s level as seen from
---- check.fail (default 4: fail <- checker <- public function <- its caller); `got`
---- replaces the default showing of `value`.
+--- Raises the standard argument error. `level` is error()'s raw level as seen from
+--- check.fail, not the checkers' convention (see the top of this file): default 4
+--- (fail <- checker <- public function <- its caller), 3 when a public function calls
+--- fail directly. `got` replaces the default showing of `value`.
 ---@param fname string  e.g. "sys.wait"
 ---@param n integer     argument position
 ---@param name string   argument name or path
@@ -55,7 +52,7 @@ local fail = check.fail
 ---@return integer
 function check.ms(fname, n, name, value, min, max)
     if type(value) ~= "number" or not (value >= min and value <= max) then
-        fail(fname, n, name, format("be a number >= %d and <= %d", min, max), value)
+        fail(fname, n, name, format("be a number >= %s and <= %s", min, max), value)
     end
     return ceil(value)
 end

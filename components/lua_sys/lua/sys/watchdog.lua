@@ -119,9 +119,9 @@ function sys.setWatchdog(budget_ms, abort_ms)
         unwatch_all()
         return
     end
-    budget_us = check.ms("sys.setWatchdog", 1, "budget_ms", budget_ms, 1, check.MAX_MS // 1000) * 1000
-    abort_us = abort_ms and check.ms("sys.setWatchdog", 2, "abort_ms", abort_ms, budget_ms,
-        check.MAX_MS // 1000) * 1000
+    local max_ms = core.heap.MAX_MS // 1000 -- kept in µs: at most MAX_MS µs
+    budget_us = check.ms("sys.setWatchdog", 1, "budget_ms", budget_ms, 1, max_ms) * 1000
+    abort_us = abort_ms and check.ms("sys.setWatchdog", 2, "abort_ms", abort_ms, budget_ms, max_ms) * 1000
     owner, aborting = nil, nil
     install(true)
     hooks.slice = on_slice
