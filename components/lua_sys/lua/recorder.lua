@@ -19,7 +19,7 @@ recorder.DEFAULT_LIMIT = 256
 
 local format, byte, concat, type, tostring, select = string.format, string.byte, table.concat, type, tostring, select
 local mtype, huge = math.type, math.huge
-local MSG_TIMER, MASK = rtos.MSG_TIMER, 0x7FFFFFFF
+local MSG_TIMER, MASK = rtos.MSG_TIMER, require("sys.heap").MASK
 
 local records, count, limit, lost = {}, 0, 0, 0
 local started_ms, plain_print, header
@@ -98,9 +98,10 @@ end
 
 --- Takes what was kept since the last drain: JSON lines, oldest first, then a
 --- {"t":..,"lost":n} line if n records did not fit. At most `max_records` records.
----@param max_records integer|nil
+---@param max_records integer|nil >= 0; nil takes them all
 ---@return string
 function recorder.drain(max_records)
+    if max_records ~= nil then max_records = check.integer("recorder.drain", 1, "max_records", max_records, 0) end
     local n = math.min(count, max_records or count)
     local out = table.move(records, 1, n, 1, {})
     records, count = table.move(records, n + 1, count, 1, {}), count - n
