@@ -27,8 +27,20 @@ T.case("log lines carry level and tag, levels filter", function()
 end)
 
 T.case("a bad level is refused with a clear error", function()
-    T.raises("log.setLevel: argument #1 'level' must be one of", log.setLevel, "LOUD")
+    T.raises("log.setLevel: argument #1 'level' must be one of log.LOG_SILENT..log.LOG_ERROR or \"SILENT\", "
+        .. "\"DEBUG\", \"INFO\", \"WARN\", \"ERROR\" (got \"LOUD\")", log.setLevel, "LOUD")
     T.raises("log.setLevel: argument #1 'level'", log.setLevel, 9)
+    T.raises("log.setLevel: argument #1 'level'", log.setLevel, 2.5)
+    T.raises("log.setLevel: argument #1 'level'", log.setLevel, "2")
+end)
+
+-- setLevel(2.0) stored the float: getLevel() returned 2.0, not log.LOG_INFO's 2.
+T.case("a level given as an integral float is kept as the integer", function()
+    log.setLevel(3.0)
+    T.eq(math.type(log.getLevel()), "integer")
+    T.eq(log.getLevel(), log.LOG_WARN)
+    T.eq({ log.LOG_SILENT, log.LOG_DEBUG, log.LOG_INFO, log.LOG_WARN, log.LOG_ERROR }, { 0, 1, 2, 3, 4 })
+    log.setLevel("DEBUG")
 end)
 
 T.case("sys, log and rtos are globals and require works", function()

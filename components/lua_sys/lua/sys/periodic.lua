@@ -6,8 +6,9 @@
 --           runs cost. A tick that falls while the previous run is still going is
 --           skipped and counted as an overrun; ticks are never run in a burst.
 --   "delay" each run starts `interval` ms after the previous one finished.
--- Errors follow the job's error policy (sys.task): a non-fatal error, or any error
--- under "restart", is reported and the job goes on, after the back-off.
+-- Errors follow the job's error policy (sys.task): a non-fatal error is reported and
+-- the job goes on at its next tick; any other error under "restart" is reported and the
+-- job goes on after the back-off.
 -- Cancelling the handle is final: once cancel returns, no further run starts.
 
 local core = require "sys.core"
@@ -21,8 +22,6 @@ local millis, yield = rtos.millis, coroutine.yield
 local ticks_add, ticks_diff = sys.ticksAdd, sys.ticksDiff
 
 local POLICIES = { rate = true, delay = true }
-local JOB_OPTIONS = { name = true, priority = true, on_error = true, backoff = true, backoff_max = true,
-    policy = true }
 
 -- The job's task: sleep until the next tick, run, account, repeat.
 local function job_loop(handle, ...)
@@ -77,7 +76,7 @@ function sys.every(ms, fn, options, ...)
     if type(options) ~= "table" then later("sys.check", "fail", "sys.every", 3, "options", "be a table or nil", options, 3) end
     local task_options = {}
     for key, value in pairs(options) do
-        if not JOB_OPTIONS[key] then
+        if key ~= "policy" and not tasks.HANDLE_OPTIONS[key] then
             later("sys.check", "fail", "sys.every", 3, "options." .. tostring(key), "be a known option", value, 3)
         end
         if key ~= "policy" then task_options[key] = value end

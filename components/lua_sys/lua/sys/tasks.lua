@@ -20,7 +20,9 @@ tasks.NORMAL = NORMAL
 local PRIORITY_NAMES = 'be "critical", "connectivity", "normal" or "background"'
 
 local ERROR_POLICIES = { stop = true, restart = true, reboot = true }
-local HANDLE_OPTIONS = { name = true, priority = true, on_error = true, backoff = true, backoff_max = true }
+--- The options of sys.task (sys.every takes them and `policy`).
+tasks.HANDLE_OPTIONS = { name = true, priority = true, on_error = true, backoff = true, backoff_max = true }
+local HANDLE_OPTIONS = tasks.HANDLE_OPTIONS
 
 ---@class sys.Task
 ---@field co thread       the task's coroutine (a new one after each restart)
@@ -71,9 +73,11 @@ local function backoff_ms(handle)
 end
 
 --- Reports a failure of a handle's task or job and applies its policy. Returns
---- "again" with the back-off in ms when it is to run again, or "stop".
+--- "again" with the back-off in ms when it is to run again, and whether the error was
+--- non-fatal (sys.nonfatal: a periodic job then skips the back-off), or "stop".
 ---@return "again"|"stop"
 ---@return integer? backoff_ms
+---@return boolean? nonfatal
 function tasks.apply_error_policy(handle, err, trace)
     handle.errors = handle.errors + 1
     handle.failures = handle.failures + 1
@@ -86,12 +90,13 @@ end
 
 -- The core calls these when a handle's task fails or returns.
 function core.handle_failed(handle, err, trace)
-    if tasks.apply_error_policy(handle, err, trace) == "stop" then
+    local verdict, backoff = tasks.apply_error_policy(handle, err, trace)
+    if verdict == "stop" then
         handle.final = "failed"
         return
     end
     handle.final = "restarting"
-    sys.timerStart(restart_after_backoff, backoff_ms(handle), handle)
+    sys.timerStart(restart_after_backoff, backoff, handle)
 end
 
 function core.handle_returned(handle)
