@@ -12,8 +12,8 @@
 --     checker called from a helper one call deeper gets 3;
 --   - check.fail takes error()'s raw level as seen from check.fail itself: default 4
 --     (fail <- checker <- public function <- its caller). A public function that calls
---     check.fail itself (through core.checked, whose calls are tail calls and add no
---     level) passes 3.
+--     check.fail itself (through core.later("sys.check", "fail", ...), whose calls are
+--     tail calls and add no level) passes 3.
 
 local type, tostring, format, ceil, tointeger, pairs = type, tostring, string.format, math.ceil, math.tointeger, pairs
 
