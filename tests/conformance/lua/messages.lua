@@ -1,6 +1,17 @@
 -- Publish/subscribe: sys.publish, subscribe, unsubscribe, waitUntil, waitUntilExt, waitUntilMsg.
 local T = require "harness"
 
+-- The KB the Lua heap keeps after `fn()`, full collections before and after.
+local function kb_kept_after(fn)
+    collectgarbage()
+    collectgarbage()
+    local before = collectgarbage("count")
+    fn()
+    collectgarbage()
+    collectgarbage()
+    return collectgarbage("count") - before
+end
+
 T.case("subscribers run in subscription order, messages in publish order", function()
     local log = {}
     sys.subscribe("A", function(v) log[#log + 1] = "first:" .. v end)
@@ -163,6 +174,86 @@ T.case("a waitUntil satisfied early does not leave its timeout behind", function
     T.ok(took < 60000, "the loop waited for stale timeouts: " .. took .. " ms")
 end)
 
+-- As in LuatOS, which subscribes the waiting coroutine itself: a task waiting for a
+-- topic is a subscriber in its place, and waiting again puts it at the end.
+T.case("a task waiting in waitUntil keeps its place among the function subscribers", function()
+    local log = {}
+    sys.taskInit(function()
+        for _ = 1, 2 do
+            local _, v = sys.waitUntil("T")
+            log[#log + 1] = "task " .. v
+        end
+    end)
+    sys.subscribe("T", function(v) log[#log + 1] = "function " .. v end)
+    sys.publish("T", 1)
+    sys.publish("T", 2)
+    sys.run()
+    T.eq(log, { "task 1", "function 1", "function 2", "task 2" })
+end)
+
+T.case("deliveries to waiting tasks and to functions are counted; a message to nobody is unheard", function()
+    sys.taskInit(function()
+        sys.waitUntil("ALONE", 1000) -- the only subscriber of its topic
+        sys.waitUntil("SHARED", 1000) -- beside a function
+        sys.waitUntil("ALONE") -- with no timeout
+    end)
+    sys.subscribe("SHARED", function() end)
+    sys.taskInit(function()
+        sys.publish("ALONE")
+        sys.wait(1)
+        sys.publish("SHARED")
+        sys.wait(1)
+        sys.publish("ALONE")
+        sys.publish("ALONE") -- nobody waits any more
+    end)
+    T.eq(sys.run(), "idle")
+    local stats = sys.stats()
+    T.eq({ stats.published, stats.delivered, stats.unheard, stats.deadlines_pending, stats.tasks_live },
+        { 4, 4, 1, 0, 0 })
+end)
+
+T.case("a waiting task unsubscribed or cancelled is not resumed; the message is unheard", function()
+    local results = {}
+    local unsubscribed = sys.taskInit(function()
+        results[#results + 1] = sys.waitUntil("U", 50)
+    end)
+    local cancelled = sys.taskInit(function()
+        sys.waitUntil("C")
+        results[#results + 1] = "resumed"
+    end)
+    sys.taskInit(function()
+        sys.unsubscribe("U", unsubscribed)
+        sys.taskCancel(cancelled)
+        sys.publish("U")
+        sys.publish("C")
+    end)
+    T.eq(sys.run(), "idle")
+    T.eq(results, { false })
+    local stats = sys.stats()
+    T.eq({ stats.delivered, stats.unheard }, { 0, 2 })
+end)
+
+-- A topic used once (a request id, say) costs nothing lasting, whether a task waited
+-- for it alone or beside a function subscriber, removed once the answer came.
+T.case("topics used once leave no memory behind", function()
+    local function topic(i) return "REQUEST" .. i end
+    local answered, heard = 0, 0
+    local function on_answer() heard = heard + 1 end
+    sys.taskInit(function()
+        for i = 1, 3000 do
+            local shared = i % 2 == 0
+            if shared then sys.subscribe(topic(i), on_answer) end
+            sys.publish("ASK", i)
+            if sys.waitUntil(topic(i), 1000) then answered = answered + 1 end
+            if shared then sys.unsubscribe(topic(i), on_answer) end
+        end
+    end)
+    sys.subscribe("ASK", function(i) sys.publish(topic(i)) end)
+    local grown = kb_kept_after(function() T.eq(sys.run(), "idle") end)
+    T.eq({ answered, heard }, { 3000, 1500 })
+    T.ok(grown < 32, "heap grew by " .. grown .. " KB after 3,000 topics used once")
+end)
+
 T.case("waitUntilExt returns the topic and arguments, or false", function()
     local a, b
     sys.taskInit(function()
@@ -245,20 +336,16 @@ T.case("bad publish/subscribe arguments name the function and the argument", fun
 end)
 
 T.case("a burst of 100,000 messages is delivered in order and its memory comes back", function()
-    collectgarbage()
-    collectgarbage()
-    local before = collectgarbage("count")
     local expected, in_order = 1, true
-    sys.subscribe("N", function(i)
-        if i ~= expected then in_order = false end
-        expected = expected + 1
+    local grown = kb_kept_after(function()
+        sys.subscribe("N", function(i)
+            if i ~= expected then in_order = false end
+            expected = expected + 1
+        end)
+        for i = 1, 100000 do sys.publish("N", i) end
+        sys.run()
     end)
-    for i = 1, 100000 do sys.publish("N", i) end
-    sys.run()
     T.ok(in_order, "in order")
     T.eq(expected, 100001)
-    collectgarbage()
-    collectgarbage()
-    local grown = collectgarbage("count") - before
     T.ok(grown < 16, "heap grew by " .. grown .. " KB after the burst")
 end)

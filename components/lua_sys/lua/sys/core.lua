@@ -46,6 +46,8 @@ local names = {} -- [co] = name, for named tasks only
 -- [co] = topic while a task waits in sys.waitUntil*(topic): delivery takes the task out
 -- of the list itself, so the common path needs no unsubscribe.
 local waiting_on = {}
+-- [topic] = its subscribers (see "Publish / subscribe" below)
+local subs = {}
 -- Tasks cancelled while running (sys/cancel.lua), ended at their next wait.
 local cancelled = setmetatable({}, { __mode = "k" })
 local handles = {} -- [co] = handle, for tasks started with sys.task or sys.every (sys/tasks.lua)
@@ -144,12 +146,10 @@ local turn_seq = 0
 -- and compare right (sys/heap.lua).
 local RENUMBER_AT = HALF >> 1
 
---- True while the entry `s` is the one its owner (a task or a timer) holds.
-local function is_live(s, item)
-    if type(item) == "thread" then return tasks[item] == s end
-    return item.seq == s
-end
-core.is_live = is_live
+-- An entry (s, item) is live while its owner holds s: `tasks[item] == s` for a task,
+-- `item.seq == s` for a timer (a table, never a key of `tasks`). The test is written
+-- out where it runs (twice in the loop below, once in sys/upkeep.lua): it is on the
+-- path of every wake-up.
 
 --- The owner of the entry `s` has let go of it (it holds another seq, or none): one in
 --- the heap stays there, stale, and the heap is compacted once such entries are the
@@ -195,6 +195,7 @@ local tasks_peak = 0 -- most live tasks since `tasks` was last rebuilt
 local function forget_task(co)
     local s = tasks[co]
     if s == nil then return end
+    core.unsubscribe_one(waiting_on[co], co)
     tasks[co], names[co], waiting_on[co], handles[co] = nil, nil, nil, nil
     if s then drop(s) end
     local live = count.tasks_live - 1
@@ -218,9 +219,9 @@ local function resume(co, ...)
     local ok, err = (hooks.resume or co_resume)(co, ...)
     current = outer
     if hooks.slice then hooks.slice(outer) end -- the slice has ended
-    local handle = handles[co]
     if ok then
         if co_status(co) == "dead" then
+            local handle = handles[co]
             forget_task(co)
             if handle then core.handle_returned(handle) end
         elseif cancelled[co] then -- it cancelled itself (sys/cancel.lua, loaded then)
@@ -232,7 +233,7 @@ local function resume(co, ...)
     -- it is closed first, which frees that, so the report can allocate (its traceback
     -- is given up: building one is what would fail). Any other failure is described
     -- from the stack, then closed.
-    local oom = err == OUT_OF_MEMORY
+    local handle, oom = handles[co], err == OUT_OF_MEMORY
     if oom and co_close then co_close(co) end
     local described, name, trace = pcall(later, "sys.report", "describe", co, err)
     if not described then name, trace = "task", nil end
@@ -322,12 +323,11 @@ local mq, mq_head, mq_tail = {}, 1, 1
 -- `list.gone` (it still gets this message), a task that stops waiting leaves a
 -- `false` hole, and the list is compacted when delivery is done.
 --
--- An emptied list stays in `subs`: a task looping on sys.waitUntil(topic) empties and
--- refills its list on every wait. Empty lists are swept out (sys/upkeep.lua) once there
--- are more than EMPTY_LISTS_MAX of them, so topics used once (a request id, say) cost
--- nothing lasting.
-local subs = {}
-local empty_lists, EMPTY_LISTS_MAX = 0, 32
+-- The common case takes no list: while a task waiting in sys.waitUntil*(topic) is the
+-- topic's only subscriber, subs[topic] is that task itself (so subs[topic] is a task
+-- only if waiting_on[task] == topic), and delivery just takes it out. A second
+-- subscriber makes a list, the task first. A list that empties is dropped, so topics
+-- used once (a request id, say) cost nothing lasting.
 
 --- Publishes a message: every subscriber of `topic` gets it from the loop, in
 --- subscription order, after the current task or callback has yielded or returned.
@@ -344,10 +344,10 @@ function sys.publish(topic, ...)
 end
 local publish = sys.publish
 
--- Takes the subscriber in slot `i` (when given) out of `list` and closes the gaps;
--- while a delivery uses the list, only marks the slot in `list.gone`, and the delivery
--- closes the gaps when it ends.
-local function compact_list(list, i)
+-- Takes the subscriber in slot `i` (when given) out of `topic`'s `list` and closes the
+-- gaps, and drops the list once it is empty; while a delivery uses the list, only marks
+-- the slot in `list.gone`, and the delivery closes the gaps when it ends.
+local function compact_list(topic, list, i)
     local gone = list.gone
     if i then
         if list.busy > 0 then
@@ -365,26 +365,27 @@ local function compact_list(list, i)
             list[kept] = s
         end
     end
+    if kept == 0 then
+        subs[topic] = nil
+        return
+    end
     for slot = kept + 1, list.n do list[slot] = nil end
     list.n, list.holes, list.gone = kept, false, nil
-    if kept == 0 then
-        empty_lists = empty_lists + 1
-        if empty_lists > EMPTY_LISTS_MAX then
-            later("sys.upkeep", "sweep", subs)
-            empty_lists = 0
-        end
-    end
 end
 
 --- Adds `callback` to `topic`'s subscribers; false if it was subscribed already.
+--- `waiting`: `callback` is a task subscribing for one message (sys.waitUntil*).
 ---@return boolean
-function core.subscribe_one(topic, callback)
+function core.subscribe_one(topic, callback, waiting)
     local list = subs[topic]
-    if not list then
-        list = { n = 0, busy = 0, holes = false }
+    if type(list) ~= "table" then -- none yet, or a task waiting alone
+        if list == callback then return false end
+        if waiting and not list then
+            subs[topic] = callback
+            return true
+        end
+        list = { n = list and 1 or 0, busy = 0, holes = false, list }
         subs[topic] = list
-    elseif list.n == 0 then
-        if empty_lists > 0 then empty_lists = empty_lists - 1 end
     else
         local gone = list.gone
         for i = 1, list.n do
@@ -400,10 +401,13 @@ local subscribe_one = core.subscribe_one
 --- Removes `callback` from `topic`'s subscribers.
 function core.unsubscribe_one(topic, callback)
     local list = subs[topic]
-    if not list then return end
-    local gone = list.gone
-    for i = 1, list.n do
-        if list[i] == callback and not (gone and gone[i]) then return compact_list(list, i) end
+    if list == callback then -- a task waiting alone
+        subs[topic] = nil
+    elseif type(list) == "table" then
+        local gone = list.gone
+        for i = 1, list.n do
+            if list[i] == callback and not (gone and gone[i]) then return compact_list(topic, list, i) end
+        end
     end
 end
 local unsubscribe_one = core.unsubscribe_one
@@ -438,17 +442,27 @@ sys.unsubscribe = for_each_topic("sys.unsubscribe", unsubscribe_one)
 -- in subscription order.
 local function dispatch()
     while mq_head < mq_tail do
-        local h = mq_head
-        local n, topic = mq[h], mq[h + 1]
+        -- The queue read once per message: a delivery may run a nested loop
+        -- (sys.safeRun), which replaces it when done.
+        local q, h = mq, mq_head
+        local n, topic = q[h], q[h + 1]
         local first, last = h + 2, h + 1 + n
         mq_head = last + 1
         if hooks.trace then hooks.trace("message", tostring(topic), rtos.micros(), 0) end
         core.delivering = topic
         local list = subs[topic]
-        if not list or list.n == 0 then
+        if waiting_on[list] == topic then
+            -- The common case: a task waiting alone in sys.waitUntil*(topic) (so suspended
+            -- and not cancelled). It stops waiting, and then runs.
+            subs[topic], waiting_on[list] = nil, nil
+            count.delivered = count.delivered + 1
+            cancel_wake(list)
+            resume(list, topic, unpack(q, first, last))
+        elseif not list then
             count.unheard = count.unheard + 1
         else
-            list.busy = list.busy + 1
+            local busy = list.busy
+            list.busy = busy + 1
             -- Subscribers added during delivery start with the next message; functions
             -- removed during it still get this one. A task removed during it does not:
             -- it has stopped waiting for the topic, and resuming it would hand it a
@@ -458,7 +472,7 @@ local function dispatch()
                 if s then
                     if type(s) == "function" then
                         count.delivered = count.delivered + 1
-                        local ok, message, trace = call(s, s, unpack(mq, first, last))
+                        local ok, message, trace = call(s, s, unpack(q, first, last))
                         if not ok then report("subscriber", topic, message, trace, s) end
                     else
                         local gone = list.gone
@@ -470,17 +484,17 @@ local function dispatch()
                                 list[i], list.holes = false, true
                             end
                             cancel_wake(s)
-                            resume(s, topic, unpack(mq, first, last))
+                            resume(s, topic, unpack(q, first, last))
                         elseif status == "dead" or cancelled[s] then
-                            compact_list(list, i)
+                            compact_list(topic, list, i)
                         end
                     end
                 end
             end
-            list.busy = list.busy - 1
-            if list.busy == 0 and list.holes then compact_list(list) end
+            list.busy = busy -- a nested delivery (sys.safeRun) has put back what it took
+            if busy == 0 and list.holes then compact_list(topic, list) end
         end
-        for i = h, last do mq[i] = nil end
+        for i = h, last do q[i] = nil end
     end
     core.delivering = nil
     if mq_tail > BURST then mq = {} end
@@ -515,8 +529,11 @@ function sys.waitUntil(topic, ms)
     if ms ~= nil and (type(ms) ~= "number" or not (ms >= 0 and ms <= MAX_MS)) then
         later("sys.check", "ms", "sys.waitUntil", 2, "ms", ms, 0, MAX_MS)
     end
-    -- Subscribed for one message, unless subscribed to `topic` for good already.
-    if subscribe_one(topic, co) then waiting_on[co] = topic end
+    if subs[topic] == nil then
+        subs[topic], waiting_on[co] = co, topic -- the common case, core.subscribe_one's first
+    elseif subscribe_one(topic, co, true) then
+        waiting_on[co] = topic
+    end
     return until_result(co, topic, suspend(co, ms))
 end
 
@@ -535,7 +552,7 @@ function core.take_from_heap(now)
         local due, s = heap.dues[1], heap.seqs[1]
         if (now - due) & MASK >= HALF or s > turn_seq then return end -- due later, or scheduled this turn
         local _, _, item = pop()
-        if is_live(s, item) then return item, due, s end
+        if tasks[item] == s or type(item) == "table" and item.seq == s then return item, due, s end -- live
         heap.stale = heap.stale - 1
     end
 end
@@ -584,7 +601,8 @@ function core.turn()
     if not budget_spent then
         timeout = rtos.INF_TIMEOUT
         while heap.n > 0 do -- until the earliest live deadline
-            if is_live(heap.seqs[1], heap.items[1]) then
+            local s, item = heap.seqs[1], heap.items[1]
+            if tasks[item] == s or type(item) == "table" and item.seq == s then -- live
                 timeout = (heap.dues[1] - millis()) & MASK
                 if timeout >= HALF then timeout = 0 end -- already due
                 break

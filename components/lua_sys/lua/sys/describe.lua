@@ -40,9 +40,7 @@ local Description = { __tostring = render }
 function sys.describe()
     local now = rtos.millis()
     local due_by = {} -- [task or timer] = due time of its live entry
-    upkeep.each(core.heap, function(due, s, item)
-        if core.is_live(s, item) then due_by[item] = due end
-    end)
+    upkeep.each_live(core.heap, function(due, _, item) due_by[item] = due end)
     local starved = {}
     local ready = loaded["sys.ready"]
     if ready then

@@ -2,26 +2,38 @@
 -- deadline heap's (dropping stale entries once they are the majority, renumbering seqs
 -- before they grow too large to compare: sys/heap.lua), and giving back what a burst
 -- left in the core's tables (a table's hash part never shrinks when keys are removed);
--- and the walk over every entry of the heap that compaction and sys.describe share.
+-- and the walk over the heap's live entries that compaction and sys.describe share.
 
 local core = require "sys.core"
 
 local type, pairs = type, pairs
-local heap, is_live = core.heap, core.is_live
+local heap = core.heap
 local push, pop = heap.push, heap.pop
 
 local upkeep = {}
 
---- Visits every entry of `h` (the heap's fields: size, dues, seqs, items, behind) as
---- `visit(due, seq, item)`, each slot's entries in seq order.
-function upkeep.each(h, visit)
+-- True while the entry `s` is the one its owner (a task or a timer) holds: the test
+-- sys/core.lua writes out in its loop.
+local function is_live(s, item)
+    return core.tasks[item] == s or type(item) == "table" and item.seq == s
+end
+
+--- Visits the live entries of `h` (the heap's fields: size, dues, seqs, items, behind)
+--- as `visit(due, seq, item)`, each slot's entries in seq order.
+function upkeep.each_live(h, visit)
     local dues, seqs, items, behind = h.dues, h.seqs, h.items, h.behind
+    local tasks = core.tasks
     for i = 1, h.size do
         local d = dues[i]
-        visit(d, seqs[i], items[i])
+        local s, item = seqs[i], items[i]
+        if is_live(s, item) then visit(d, s, item) end
         local f = behind[d]
         if f ~= true then
-            for j = f[1], f[2], 2 do visit(d, f[j], f[j + 1]) end
+            for j = f[1], f[2], 2 do
+                s, item = f[j], f[j + 1]
+                -- is_live, inlined: compaction walks the stale entries, the majority.
+                if tasks[item] == s or type(item) == "table" and item.seq == s then visit(d, s, item) end
+            end
         end
     end
 end
@@ -33,9 +45,7 @@ function upkeep.compact()
     local old = { size = heap.size, dues = heap.dues, seqs = heap.seqs, items = heap.items, behind = heap.behind }
     heap.n, heap.size, heap.stale = 0, 0, 0
     heap.dues, heap.seqs, heap.items, heap.behind = {}, {}, {}, {}
-    upkeep.each(old, function(d, s, item)
-        if is_live(s, item) then push(d, s, item) end
-    end)
+    upkeep.each_live(old, push)
 end
 
 --- Gives the live entries seqs 1, 2, 3... in the order they will come out. Called
@@ -63,14 +73,6 @@ function upkeep.copy(t)
     local fresh = {}
     for key, value in pairs(t) do fresh[key] = value end
     return fresh
-end
-
---- Drops the empty subscriber lists of `subs` that no delivery is using, so topics used
---- once (a request id, say) cost nothing lasting.
-function upkeep.sweep(subs)
-    for topic, list in pairs(subs) do
-        if list.n == 0 and list.busy == 0 then subs[topic] = nil end
-    end
 end
 
 return upkeep

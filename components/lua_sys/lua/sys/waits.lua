@@ -10,7 +10,7 @@ local waiting_on, MAX_MS = core.waiting_on, core.heap.MAX_MS
 -- Subscribes a waiting task for one message on `topic` (unless it is subscribed to
 -- it for good already) and suspends it, with a deadline when `ms` is given.
 local function wait_for(co, topic, ms)
-    if core.subscribe_one(topic, co) then waiting_on[co] = topic end
+    if core.subscribe_one(topic, co, true) then waiting_on[co] = topic end
     return core.suspend(co, ms)
 end
 
