@@ -7,7 +7,8 @@
 -- Payloads that are not tables are not inputs and are ignored.
 --
 -- Each kind of detector is in its own file, gesture/<kind>.lua, loaded the first time
--- gesture.<kind> is looked up: a script pays only for the kinds it uses. This file
+-- gesture.<kind> is looked up: a script pays only for the kinds it uses; so is
+-- gesture.remove (gesture/remove.lua). This file
 -- holds what they share: the subscription, the gesture published. The options are
 -- checked by gesture/options.lua, loaded when a detector is made and not kept.
 -- A detector's pending state lives in the closure it subscribes with, so removing
@@ -27,6 +28,7 @@ local sys = require "sys"
 ---@field double_tap fun(opts: gesture.DoubleTapOptions): integer      gesture/double_tap.lua
 ---@field simultaneous fun(opts: gesture.SimultaneousOptions): integer gesture/simultaneous.lua
 ---@field sequence fun(opts: gesture.SequenceOptions): integer         gesture/sequence.lua
+---@field remove fun(handle: integer): boolean                          gesture/remove.lua
 local gesture = {}
 
 local detectors = {} -- [handle] = { topics = {...}, subscriber = fn }
@@ -98,28 +100,16 @@ local function define(kind)
 end
 
 setmetatable(gesture, {
-    __index = function(_, kind)
-        if kind == "double_tap" or kind == "simultaneous" or kind == "sequence" then
-            local fn = define(kind)
-            gesture[kind] = fn
-            return fn
+    __index = function(_, name)
+        local fn
+        if name == "double_tap" or name == "simultaneous" or name == "sequence" then
+            fn = define(name)
+        elseif name == "remove" then
+            fn = require("gesture.remove")(detectors)
         end
+        gesture[name] = fn
+        return fn
     end,
 })
-
---- Removes a detector: unsubscribes it and drops its pending state.
---- A handle that is no integer >= 1 is an error.
----@param handle integer
----@return boolean removed false if no detector has the handle (now)
-function gesture.remove(handle)
-    local d = detectors[handle]
-    if not d then
-        require("sys.check").integer("gesture.remove", 1, "handle", handle, 1)
-        return false
-    end
-    sys.unsubscribe(d.topics, d.subscriber)
-    detectors[handle] = nil
-    return true
-end
 
 return gesture
