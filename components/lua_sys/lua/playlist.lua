@@ -138,7 +138,8 @@ local function tick(id)
         if next_at > elapsed then
             -- The clock read again: publishing took time. If it took past next_at (a GC
             -- step, say), the step is due now, not in a negative number of ms.
-            run.timer = sys.timerStart(tick, math.max(0, next_at - sys.ticksDiff(millis(), run.start)), id)
+            local delay = next_at - sys.ticksDiff(millis(), run.start)
+            run.timer = sys.timerStart(tick, delay > 0 and delay or 0, id)
             return
         end
         local step = steps[next_step]
