@@ -94,9 +94,6 @@ local current -- the task running now; nil while the loop itself runs
 -- message) is all there is.
 local caught_message, calling
 
--- The message of Lua's memory errors (lstate.h's MEMERRMSG).
-local OUT_OF_MEMORY = "not enough memory"
-
 local function with_traceback(err)
     caught_message = err
     return later("sys.report", "traceback", err, calling)
@@ -233,7 +230,7 @@ local function resume(co, ...)
     -- it is closed first, which frees that, so the report can allocate (its traceback
     -- is given up: building one is what would fail). Any other failure is described
     -- from the stack, then closed.
-    local handle, oom = handles[co], err == OUT_OF_MEMORY
+    local handle, oom = handles[co], err == "not enough memory" -- lstate.h's MEMERRMSG
     if oom and co_close then co_close(co) end
     local described, name, trace = pcall(later, "sys.report", "describe", co, err)
     if not described then name, trace = "task", nil end
