@@ -17,8 +17,8 @@ Prints what the runtime costs before a user's first line runs; asserts nothing.
    compiled by the build's own luac the same way and loaded in place from a buffer
    outside the heap as the image's chunks are. Then the resident heap after boot, the peak heap during boot and the time from start to the
    first task, for the runtime embedded as bytecode (build/native-lua32) and as source
-   (build/native-lua32-source, configured with -DLUASYS_EMBED_SOURCE=ON; built here if
-   missing).
+   (build/native-lua32-source, configured with -DLUASYS_EMBED_SOURCE=ON). The builds
+   are configured here if missing and brought up to date before they are measured.
 """
 
 from __future__ import annotations
@@ -248,15 +248,17 @@ def function_table(lua_version: str, module: str) -> str:
 
 
 def ensure_build(build: Path, extra: list[str], program: str = "luasys-native") -> bool:
-    if (build / program).exists():
-        return True
-    lua_src = subprocess.run([str(ROOT / "tools/fetch-lua-src.sh")], capture_output=True, text=True)
-    if lua_src.returncode != 0:
-        print(f"  {build.name}: not built (tools/fetch-lua-src.sh failed)")
-        return False
-    configure = ["cmake", "-S", str(ROOT / "host_sim/native"), "-B", str(build),
-                 f"-DLUASYS_LUA32_SRC={lua_src.stdout.strip()}", *extra]
-    for command in (configure, ["cmake", "--build", str(build), "-j2", "--target", program]):
+    """Configures `build` if it is not yet, and brings `program` up to date: it embeds
+    the runtime's files, so a build left from before a change would measure the old ones."""
+    commands = [["cmake", "--build", str(build), "-j2", "--target", program]]
+    if not (build / "CMakeCache.txt").exists():
+        lua_src = subprocess.run([str(ROOT / "tools/fetch-lua-src.sh")], capture_output=True, text=True)
+        if lua_src.returncode != 0:
+            print(f"  {build.name}: not built (tools/fetch-lua-src.sh failed)")
+            return False
+        commands.insert(0, ["cmake", "-S", str(ROOT / "host_sim/native"), "-B", str(build),
+                            f"-DLUASYS_LUA32_SRC={lua_src.stdout.strip()}", *extra])
+    for command in commands:
         if subprocess.run(command, capture_output=True).returncode != 0:
             print(f"  {build.name}: the build failed ({' '.join(command)})")
             return False
