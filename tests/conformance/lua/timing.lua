@@ -54,6 +54,20 @@ T.case("waitUntil times out exactly", function()
     T.eq(at, 1234)
 end)
 
+T.case("a fractional wait is rounded up to the next millisecond", function()
+    local at = {}
+    sys.taskInit(function()
+        sys.wait(2.5)
+        at[1] = elapsed()
+        sys.waitUntil("NEVER", 0.25)
+        at[2] = elapsed()
+        sys.wait(2)
+        at[3] = elapsed()
+    end)
+    sys.run()
+    T.eq(at, { 3, 4, 6 })
+end)
+
 T.case("rtos timers fire at exact multiples of their period", function()
     local stamps = {}
     sys.subscribe("RTOS_TIMER", function() stamps[#stamps + 1] = elapsed() end)

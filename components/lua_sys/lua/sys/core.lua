@@ -23,7 +23,7 @@ local co_create, co_resume, co_status, co_running, co_yield =
     coroutine.create, coroutine.resume, coroutine.status, coroutine.running, coroutine.yield
 local co_close = coroutine.close -- Lua 5.4+
 local select, type, tostring, xpcall, pcall, require = select, type, tostring, xpcall, pcall, require
-local unpack, ceil = table.unpack, math.ceil
+local unpack = table.unpack
 local millis, receive = rtos.millis, rtos.receive
 local push, pop = heap.push, heap.pop
 local MASK, HALF, MAX_MS, BURST = heap.MASK, heap.HALF, heap.MAX_MS, heap.BURST
@@ -51,12 +51,13 @@ local subs = {}
 -- Tasks cancelled while running (sys/cancel.lua), ended at their next wait.
 local cancelled = setmetatable({}, { __mode = "k" })
 local handles = {} -- [co] = handle, for tasks started with sys.task or sys.every (sys/tasks.lua)
--- Set by the parts that need them: `slice(owner)` is told when a task or callback
--- starts running (sys/watchdog.lua), `resume(co, ...)` runs a task's slice in its place
--- and times it (sys/slices.lua), `trace(kind, name, start_us, duration_us)` is the
--- trace hook, `task(co)` is told of every new task, `receive(id, ...)` of every
--- message rtos.receive returns (a recorder's tap, sys.setReceiveTap).
-local hooks = {}
+-- `resume(co, ...)` runs a task's slice: coroutine.resume, until sys/slices.lua puts
+-- in its place one that times it. The others are set by the parts that need them:
+-- `slice(owner)` is told when a task or callback starts running (sys/watchdog.lua),
+-- `trace(kind, name, start_us, duration_us)` is the trace hook, `task(co)` is told of
+-- every new task, `receive(id, ...)` of every message rtos.receive returns (a
+-- recorder's tap, sys.setReceiveTap).
+local hooks = { resume = co_resume }
 -- The counters behind sys.stats() (sys/observe.lua).
 local count = {
     tasks_live = 0, tasks_created = 0, tasks_ended = 0, task_errors = 0, callback_errors = 0,
@@ -180,7 +181,7 @@ local function cancel_wake(co)
     local s = tasks[co]
     if s then
         tasks[co] = false
-        drop(s)
+        return drop(s)
     end
 end
 core.cancel_wake = cancel_wake
@@ -207,17 +208,20 @@ end
 
 core.forget_task = forget_task
 
+-- A waiting task yields `core` (nothing a task returns), so that resume knows it is
+-- alive without asking coroutine.status (a C call on the path of every wake-up).
+
 --- Runs task `co` until it waits or ends; errors are reported. Returns what
 --- coroutine.resume returned first (a task yields no values): true, or false and the error.
 local function resume(co, ...)
     local outer = current
     current = co
     if hooks.slice then hooks.slice(co) end
-    local ok, err = (hooks.resume or co_resume)(co, ...)
+    local ok, err = hooks.resume(co, ...)
     current = outer
     if hooks.slice then hooks.slice(outer) end -- the slice has ended
     if ok then
-        if co_status(co) == "dead" then
+        if err ~= core and co_status(co) == "dead" then
             local handle = handles[co]
             forget_task(co)
             if handle then core.handle_returned(handle) end
@@ -285,9 +289,9 @@ local function suspend(co, ms)
         local s = heap.seq + 1
         heap.seq = s
         tasks[co] = s
-        push((millis() + ceil(ms)) & MASK, s, co)
+        push((millis() + (-(-ms // 1) | 0)) & MASK, s, co) -- math.ceil(ms), without a C call
     end
-    return co_yield()
+    return co_yield(core)
 end
 core.suspend = suspend
 
@@ -330,12 +334,14 @@ local mq, mq_head, mq_tail = {}, 1, 1
 --- subscription order, after the current task or callback has yielded or returned.
 ---@param topic string|number
 function sys.publish(topic, ...)
-    local kind = type(topic)
-    if kind ~= "string" and (kind ~= "number" or topic ~= topic) then later("sys.check", "topic", "sys.publish", 1, topic) end
+    if subs[topic] == nil then -- a topic with subscribers was tested when they subscribed
+        local kind = type(topic)
+        if kind ~= "string" and (kind ~= "number" or topic ~= topic) then later("sys.check", "topic", "sys.publish", 1, topic) end
+    end
     local n = select("#", ...)
-    local t = mq_tail
-    mq[t], mq[t + 1] = n, topic
-    for i = 1, n do mq[t + 1 + i] = (select(i, ...)) end
+    local q, t = mq, mq_tail
+    q[t], q[t + 1] = n, topic
+    for i = 1, n do q[t + 1 + i] = (select(i, ...)) end
     mq_tail = t + 2 + n
     count.published = count.published + 1
 end
@@ -454,7 +460,7 @@ local function dispatch()
             subs[topic], waiting_on[list] = nil, nil
             count.delivered = count.delivered + 1
             cancel_wake(list)
-            resume(list, topic, unpack(q, first, last))
+            if n == 0 then resume(list, topic) else resume(list, topic, unpack(q, first, last)) end
         elseif not list then
             count.unheard = count.unheard + 1
         else

@@ -31,8 +31,10 @@ function upkeep.each_live(h, visit)
         if f ~= true then
             for j = f[1], f[2], 2 do
                 s, item = f[j], f[j + 1]
-                -- is_live, inlined: compaction walks the stale entries, the majority.
-                if tasks[item] == s or type(item) == "table" and item.seq == s then visit(d, s, item) end
+                -- is_live, inlined (compaction walks the stale entries, the majority),
+                -- and the type tested only where the owner is not a live task.
+                local held = tasks[item]
+                if held == s or held == nil and type(item) == "table" and item.seq == s then visit(d, s, item) end
             end
         end
     end
