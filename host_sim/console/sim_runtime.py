@@ -181,10 +181,10 @@ class SimulatedRuntime:
         return (tag.encode() if tag else None, source)
 
     def reply(self, tag: bytes, ok: bool, text: bytes) -> bool:
-        """rtos.console_reply: answers a tool's request."""
-        tag_text = tag.decode("ascii", "replace")
-        if ok:
-            self._output.raw(p.encode_data(tag_text, text))
-        else:
-            self._output.raw(p.encode_error(tag_text, "lua", text.decode("utf-8", "replace")))
+        """rtos.console_reply: answers a tool's request; False (nothing sent) for a
+        string that is no tag."""
+        tag_text = tag.decode("latin-1")  # a byte per character: a non-ASCII byte is no tag character
+        if not p.is_tag(tag_text):
+            return False
+        self._output.raw(p.encode_data(tag_text, text) if ok else p.encode_lua_error(tag_text, text))
         return True

@@ -102,6 +102,26 @@ def test_repl_prints_values_and_errors(device):
         device.eval("error('bad eval')")
 
 
+def test_an_eval_error_is_answered_with_its_first_line_cut_at_the_limit(device):
+    """rtos.console_reply's ERR lua is one line of at most LUA_ERROR_MAX bytes, the same
+    on every device (the simulator once joined every line and cut nothing)."""
+    start_loop(device)
+    with pytest.raises(ConsoleError) as error:
+        device.eval('error("a\\nb")')
+    assert (error.value.code, error.value.message) == ("lua", "console:1: a")
+    with pytest.raises(ConsoleError) as error:
+        device.eval(f'error(("x"):rep({p.LUA_ERROR_MAX + 100}) .. "\\r\\nsecond", 0)')
+    assert error.value.message == "x" * p.LUA_ERROR_MAX
+
+
+def test_a_console_reply_to_a_string_that_is_no_tag_sends_nothing(device):
+    start_loop(device)
+    tags = ["", "A", "a b", "a\\0b", "x" * 9, "\\xe4"]
+    calls = " .. ".join(f'tostring(rtos.console_reply("{tag}", true, "x"))' for tag in tags)
+    assert device.eval(f"return {calls}") == "false" * len(tags)
+    assert device.eval("return 6 * 7") == "42"
+
+
 def test_a_busy_line_is_interrupted_after_the_watchdog_was_switched_off(device):
     # sys.setWatchdog(nil) used to remove the console's stop/interrupt hook with its own,
     # from the main thread (the script) and from the task that switched it (the line).

@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 C_SOURCE = (REPO / "components/lua_sys/src/lua_sys_console.c").read_text()
 C_HEADER = (REPO / "components/lua_sys/include/lua_sys_console.h").read_text()
 DOC = (REPO / "docs/console-protocol.md").read_text()
+RTOS_DOC = (REPO / "docs/rtos-contract.md").read_text()
 
 
 def c_define(name: str) -> str:
@@ -34,7 +35,7 @@ def c_number(name: str) -> int:
 
 def test_limits_and_timeouts_are_the_same() -> None:
     for name in ("HEADER_MAX", "LINE_MAX_BYTES", "PATH_MAX_BYTES", "FILE_MAX", "EVAL_MAX", "PAYLOAD_IDLE_MS",
-                 "READY_TIMEOUT_MS", "STOP_TIMEOUT_MS", "PROTOCOL_VERSION", "TAG_MAX"):
+                 "READY_TIMEOUT_MS", "STOP_TIMEOUT_MS", "PROTOCOL_VERSION", "TAG_MAX", "LUA_ERROR_MAX"):
         assert re.fullmatch(r"[A-Z_]+|[0-9 ()*+-]+", c_define(name)), c_define(name)
     assert c_number("PROTOCOL_VERSION") == p.PROTOCOL_VERSION
     assert c_number("HEADER_MAX") == p.HEADER_MAX
@@ -45,6 +46,8 @@ def test_limits_and_timeouts_are_the_same() -> None:
     assert c_number("PAYLOAD_IDLE_MS") == p.PAYLOAD_IDLE_TIMEOUT_S * 1000
     assert c_number("READY_TIMEOUT_MS") == p.READY_TIMEOUT_S * 1000
     assert c_number("STOP_TIMEOUT_MS") == sim_runtime.STOP_TIMEOUT_S * 1000
+    assert c_number("LUA_ERROR_MAX") == p.LUA_ERROR_MAX
+    assert f"cut at {p.LUA_ERROR_MAX} bytes" in DOC and f"cut at {p.LUA_ERROR_MAX} bytes" in RTOS_DOC
     assert c_number("TAG_MAX") == int(re.search(r"\{1,(\d+)\}", p._TAG_RE.pattern).group(1))
 
 

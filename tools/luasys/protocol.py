@@ -21,6 +21,7 @@ FILE_MAX = 1024 * 1024    # largest file `put` accepts
 EVAL_MAX = 16 * 1024      # largest `eval` source
 PAYLOAD_IDLE_TIMEOUT_S = 2.0  # a payload that stalls this long is abandoned
 READY_TIMEOUT_S = 2.0     # how long a request may wait for the Lua loop to take it
+LUA_ERROR_MAX = 200       # bytes of an `ERR lua` reply's message: the error's first line, cut
 
 # Verbs, and the arguments each takes.
 VERBS = {"hello": 0, "put": 3, "get": 1, "ls": (0, 1), "rm": 1, "run": (1, 2), "restart": 0,
@@ -84,6 +85,18 @@ def encode_error(tag: str, code: str, message: str) -> bytes:
     return encode_reply(tag, ERR, code, message.replace("\r", " ").replace("\n", " "))
 
 
+def encode_lua_error(tag: str, error: bytes) -> bytes:
+    """The `ERR lua` reply to a Lua error: its first line (up to CR, LF or NUL), cut at
+    LUA_ERROR_MAX bytes, as they are (the C console sends them so)."""
+    first_line = re.split(rb"[\r\n\0]", error, maxsplit=1)[0]
+    return MARKER + f"{tag} {ERR} lua ".encode() + first_line[:LUA_ERROR_MAX] + b"\r\n"
+
+
+def is_tag(text: str) -> bool:
+    """A request's tag: 1 to 8 characters 0-9 a-z."""
+    return _TAG_RE.fullmatch(text) is not None
+
+
 def encode_data(tag: str, payload: bytes) -> bytes:
     """A DATA reply with its payload, to be written in one piece."""
     return encode_reply(tag, DATA, len(payload), f"{crc32(payload):08x}") + payload
@@ -100,7 +113,7 @@ def _split(line: bytes, request: bool = True) -> tuple[str, list[str]]:
     else:  # an `ERR lua <message>` reply carries the Lua error text, which may be UTF-8
         text = line[1:].rstrip(b"\r\n").decode("utf-8", "replace")
     words = text.split(" ")
-    tag = words[0] if _TAG_RE.fullmatch(words[0]) else NO_TAG
+    tag = words[0] if is_tag(words[0]) else NO_TAG
     if tag == NO_TAG and words[0] != NO_TAG:
         raise ProtocolError("bad-frame", "the tag must be 1 to 8 characters 0-9 a-z")
     return tag, words[1:]

@@ -36,6 +36,7 @@
 #define STOP_TIMEOUT_MS 5000 /* how long run/restart wait for the running script to stop */
 #define ARGS_MAX 3
 #define TAG_MAX 8
+#define LUA_ERROR_MAX 200 /* bytes of an `ERR lua` reply's message: the error's first line, cut */
 #define FULL_PATH_MAX LUA_SYS_CONSOLE_FULL_PATH_MAX
 #define PART_SUFFIX ".part"
 #define TOPIC "SYS_CONSOLE"
@@ -322,6 +323,13 @@ int lua_sys_console_lua_read(lua_State *L)
     return 2;
 }
 
+/* A request's tag: 1 to TAG_MAX characters 0-9 a-z (docs/console-protocol.md). */
+static bool valid_tag(const char *tag)
+{
+    size_t n = strlen(tag);
+    return n >= 1 && n <= TAG_MAX && strspn(tag, "0123456789abcdefghijklmnopqrstuvwxyz") == n;
+}
+
 /* A DATA reply and its payload, in one piece. */
 static void reply_data(const char *tag, const void *data, size_t len)
 {
@@ -340,15 +348,15 @@ int lua_sys_console_lua_reply(lua_State *L)
     const char *tag = luaL_checklstring(L, 1, &tag_len);
     bool ok = lua_toboolean(L, 2);
     const char *text = luaL_checklstring(L, 3, &len);
-    if (!s_con.started || tag_len == 0 || tag_len > TAG_MAX) {
+    if (!s_con.started || strlen(tag) != tag_len || !valid_tag(tag)) {
         lua_pushboolean(L, 0);
         return 1;
     }
     if (ok) {
         reply_data(tag, text, len);
     } else {
-        int shown = (int)strcspn(text, "\r\n"); /* the reply is one line */
-        reply(tag, "ERR lua %.*s", shown > 200 ? 200 : shown, text);
+        size_t shown = strcspn(text, "\r\n"); /* the reply is one line (a NUL ends it too) */
+        reply(tag, "ERR lua %.*s", (int)(shown > LUA_ERROR_MAX ? LUA_ERROR_MAX : shown), text);
     }
     lua_pushboolean(L, 1);
     return 1;
@@ -898,12 +906,6 @@ static const struct {
     { "reset", 0, 0, do_reset },     { "mkdir", 1, 1, do_mkdir },     { "df", 0, 0, do_df },
     { "interrupt", 0, 0, do_interrupt },
 };
-
-static bool valid_tag(const char *tag)
-{
-    size_t n = strlen(tag);
-    return n >= 1 && n <= TAG_MAX && strspn(tag, "0123456789abcdefghijklmnopqrstuvwxyz") == n;
-}
 
 /* `line` is a header without its marker and line end; it is split in place. */
 static void handle_frame(char *line, size_t len)
