@@ -85,7 +85,18 @@ class FileStore:
         except FileExistsError:
             raise ProtocolError("bad-path", f"{device_path} is a file", tag) from None
         except OSError as error:
+            in_the_way = self._file_in_the_way(target)
+            if in_the_way is not None:
+                raise ProtocolError("bad-path", f"{in_the_way} is a file", tag) from None
             raise ProtocolError("io", f"cannot create {device_path}: {error.strerror}", tag) from None
+
+    def _file_in_the_way(self, target: Path) -> str | None:
+        """The first leading part of `target` that is a file, relative to the root, or
+        None: what stops a mkdir below it."""
+        for parent in reversed(target.relative_to(self.root).parents[:-1]):
+            if (self.root / parent).exists() and not (self.root / parent).is_dir():
+                return parent.as_posix()
+        return None
 
     def usage(self) -> tuple[int, int]:
         """(total, used) bytes of the filesystem the root is on."""

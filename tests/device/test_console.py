@@ -225,6 +225,18 @@ def test_a_failed_nested_upload_leaves_no_directories(device):
     assert request(device, "fn3", "ls", "t_n1/t_n2")[:2] == (p.ERR, ["not-found", "no", "directory", "t_n1/t_n2"])
 
 
+def test_mkdir_names_the_file_in_the_way(device):
+    """A file where mkdir needs a directory is a bad path on every device, whether it is
+    the path itself or one of its leading parts (that once answered `ERR io ... Not a
+    directory`)."""
+    device.push("t_in_the_way.lua", "x = 1\n")
+    in_the_way = (p.ERR, ["bad-path", "t_in_the_way.lua", "is", "a", "file"])
+    assert request(device, "mk1", "mkdir", "t_in_the_way.lua") == in_the_way
+    assert request(device, "mk2", "mkdir", "t_in_the_way.lua/x") == in_the_way
+    assert request(device, "mk3", "mkdir", "/t_in_the_way.lua/x/y") == in_the_way
+    assert device.get("t_in_the_way.lua") == b"x = 1\n"
+
+
 def test_line_and_header_limits_are_the_same_on_every_device(device):
     start_loop(device)
     code = "print('limit line ok')"

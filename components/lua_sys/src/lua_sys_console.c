@@ -806,6 +806,22 @@ static void do_interrupt(const char *tag, char **args)
     reply(tag, "OK");
 }
 
+/* The first leading part of the full path `path` that is a file, relative to the root
+ * (`path` is cut after it), or NULL: what stops a mkdir below it. */
+static const char *file_in_the_way(char *path)
+{
+    char *relative = path + strlen(s_con.config.fs_root) + 1;
+    struct stat st;
+    for (char *slash = strchr(relative, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+            return relative;
+        }
+        *slash = '/';
+    }
+    return NULL;
+}
+
 static void do_mkdir(const char *tag, char **args)
 {
     char path[FULL_PATH_MAX];
@@ -815,8 +831,13 @@ static void do_mkdir(const char *tag, char **args)
     make_parents(path);
     struct stat st;
     if (mkdir(path, 0755) != 0 && !(errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
-        reply(tag, errno == EEXIST ? "ERR bad-path %s is a file" : "ERR io cannot create %s: %s", args[0],
-              strerror(errno));
+        int error = errno;
+        const char *file = error == EEXIST ? args[0] : file_in_the_way(path);
+        if (file != NULL) {
+            reply(tag, "ERR bad-path %s is a file", file);
+        } else {
+            reply(tag, "ERR io cannot create %s: %s", args[0], strerror(error));
+        }
         return;
     }
     reply(tag, "OK");
