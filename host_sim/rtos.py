@@ -2,7 +2,7 @@
 
 `RtosBackend` owns the clock, the message queue, the `rtos` timers and the messages
 the host scheduled for later (`inject`). Lua reaches it through the thin shim in
-`lua/rtos_shim.lua`. Only the Lua thread calls `receive`; any thread may `post` or
+`lua/host.lua`. Only the Lua thread calls `receive`; any thread may `post` or
 `stop`, as an ISR or the console would on a device.
 """
 
