@@ -11,8 +11,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from luasys.arguments import integer
 from luasys.native_binary import BUILD_HINT, native_binary
 
+from .console import safe_mode
 from .console.pty_port import PtyPort
 from .console.serial_device import NativeDevice
 
@@ -33,8 +35,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                    help="--binary is the firmware built for ESP-IDF's linux target (tools/build-idf-linux.sh: "
                         "build/idf-linux/luasys.elf), which has no command line: its safe-mode limits are "
                         "the Kconfig ones")
-    p.add_argument("--safe-mode-boots", type=int, metavar="N", help="safe mode after N failed starts (default 3)")
-    p.add_argument("--safe-mode-grace", type=int, metavar="MS", help="safe mode grace period (default 5000)")
+    p.add_argument("--safe-mode-boots", type=integer(*safe_mode.BOOTS_RANGE), metavar="N",
+                   help=f"safe mode after N failed starts (default {safe_mode.DEFAULT_BOOTS})")
+    p.add_argument("--safe-mode-grace", type=integer(*safe_mode.GRACE_MS_RANGE), metavar="MS",
+                   help=f"safe mode grace period (default {safe_mode.DEFAULT_GRACE_MS})")
     p.set_defaults(run=run)
 
 # ESP-IDF's linux target ends the process with status 0 on esp_restart()
@@ -50,9 +54,12 @@ def run(args: argparse.Namespace) -> int:
         hint = "tools/build-idf-linux.sh" if args.idf_linux else BUILD_HINT
         print(f"luasys native: {args.binary} not found; build it: {hint}", file=sys.stderr)
         return 2
-    if args.idf_linux and (args.safe_mode_boots or args.safe_mode_grace):
+    if args.idf_linux and (args.safe_mode_boots is not None or args.safe_mode_grace is not None):
         print("luasys native: --idf-linux takes no --safe-mode-boots/--safe-mode-grace (the firmware's are "
               "its Kconfig's: LUASYS_SAFE_MODE_BOOTS, LUASYS_SAFE_MODE_GRACE_MS)", file=sys.stderr)
+        return 2
+    if args.fs is not None and Path(args.fs).exists() and not Path(args.fs).is_dir():
+        print(f"luasys native: --fs {args.fs}: not a directory", file=sys.stderr)
         return 2
     fs = Path(args.fs or tempfile.mkdtemp(prefix="luasys-fs-")).resolve()
     fs.mkdir(parents=True, exist_ok=True)
@@ -67,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
             return NativeDevice(port, [args.binary], IDF_LINUX_RESTART_STATUS, IDF_LINUX_PANIC_STATUS,
                                 {"LUASYS_LUA_DIR": str(fs)}).serve()
         command = [args.binary, "--console", "--fs", str(fs)]
-        if args.safe_mode_boots:
+        if args.safe_mode_boots is not None:
             command += ["--safe-mode-boots", str(args.safe_mode_boots)]
-        if args.safe_mode_grace:
+        if args.safe_mode_grace is not None:
             command += ["--safe-mode-grace", str(args.safe_mode_grace)]
         return NativeDevice(port, command).serve()
     except KeyboardInterrupt:

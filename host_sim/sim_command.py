@@ -7,12 +7,19 @@ import sys
 import tempfile
 from pathlib import Path
 
+from luasys.arguments import integer, seconds
 from luasys.recording import RecordingError, load
 
+from .console import safe_mode
 from .console.files import FileStore
 from .console.pty_port import PtyPort
 from .console.serial_device import serve_simulator
-from .simulator import LUA_VERSIONS, Simulator
+from .simulator import LUA_VERSIONS, WATCHDOG_MAX_MS, MemoryLimitTooSmall, Simulator
+
+# The options only a script run reads, and those only a device on a pty (--serial)
+# reads: given to the other, they are refused, not ignored.
+RUN_ONLY = ("--virtual-time", "--until", "--watchdog", "--trace", "--replay")
+SERIAL_ONLY = ("--fs", "--safe-mode-boots", "--safe-mode-grace")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -23,15 +30,16 @@ def register(commands: argparse._SubParsersAction) -> None:
                         "with --serial, the script the device boots (default: main.lua in --fs)")
     p.add_argument("--virtual-time", action="store_true",
                    help="jump the clock to the next deadline instead of sleeping (deterministic)")
-    p.add_argument("--until", type=float, metavar="SECONDS", help="stop when the clock reaches this time")
+    p.add_argument("--until", type=seconds(zero=True), metavar="SECONDS",
+                   help="stop when the clock reaches this time")
     p.add_argument("--lua", choices=sorted(LUA_VERSIONS), default="5.4", help="Lua version (default 5.4)")
     p.add_argument("--seed", type=int, default=1, help="math.random seed (default 1)")
-    p.add_argument("--memory-limit", type=int, metavar="KB", help="cap the Lua heap, like the device's")
+    p.add_argument("--memory-limit", type=integer(1), metavar="KB", help="cap the Lua heap, like the device's")
     p.add_argument("--timestamps", action="store_true", help="prefix each output line with the clock in seconds")
     p.add_argument("--trace", metavar="FILE",
                    help="write the run's task switches, timer firings and message dispatches as a "
                         "Chrome trace (open it in ui.perfetto.dev)")
-    p.add_argument("--watchdog", type=int, metavar="MS",
+    p.add_argument("--watchdog", type=integer(1, WATCHDOG_MAX_MS), metavar="MS",
                    help="report tasks and callbacks that run MS ms without yielding and stop them at "
                         "4 x MS (sys.setWatchdog)")
     p.add_argument("--replay", metavar="RECORDING",
@@ -44,35 +52,38 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--fs", metavar="DIR",
                    help="with --serial, the directory standing in for the device's filesystem "
                         "(default: a new temporary directory)")
-    p.add_argument("--safe-mode-boots", type=int, metavar="N",
-                   help="with --serial, boot without main.lua after N failed starts in a row (default 3)")
-    p.add_argument("--safe-mode-grace", type=int, metavar="MS",
+    p.add_argument("--safe-mode-boots", type=integer(*safe_mode.BOOTS_RANGE), metavar="N",
+                   help="with --serial, boot without main.lua after N failed starts in a row "
+                        f"(default {safe_mode.DEFAULT_BOOTS})")
+    p.add_argument("--safe-mode-grace", type=integer(*safe_mode.GRACE_MS_RANGE), metavar="MS",
                    help="with --serial, how long main.lua must run for its start to count as good "
-                        "(default 5000)")
+                        f"(default {safe_mode.DEFAULT_GRACE_MS})")
     p.set_defaults(run=run)
 
 
+def given(args: argparse.Namespace, options: tuple[str, ...]) -> list[str]:
+    """Those of `options` given on the command line."""
+    return [option for option in options if getattr(args, option[2:].replace("-", "_")) not in (None, False)]
+
+
 def run(args: argparse.Namespace) -> int:
-    if args.until is not None and args.until < 0:
-        print(f"luasys sim: --until must be >= 0 (got {args.until})", file=sys.stderr)
-        return 2
     if args.serial:
-        if args.replay:
-            print("luasys sim: --replay runs in virtual time, not with --serial", file=sys.stderr)
+        if given(args, RUN_ONLY):
+            print(f"luasys sim: {', '.join(given(args, RUN_ONLY))}: not with --serial, whose device runs in "
+                  "real time and is driven through its console", file=sys.stderr)
             return 2
         return serve_serial(args)
-    if args.fs is not None:
-        print("luasys sim: --fs is the filesystem of a device on a pty; it needs --serial", file=sys.stderr)
+    if given(args, SERIAL_ONLY):
+        print(f"luasys sim: {', '.join(given(args, SERIAL_ONLY))}: for a device on a pty; needs --serial",
+              file=sys.stderr)
         return 2
     if args.script is None:
         print("luasys sim: give a SCRIPT to run (or --serial for a device with a console)", file=sys.stderr)
         return 2
     if not Path(args.script).is_file():
-        print(f"luasys sim: {args.script}: no such file", file=sys.stderr)
+        problem = "is a directory, not a script" if Path(args.script).is_dir() else "no such file"
+        print(f"luasys sim: {args.script}: {problem}", file=sys.stderr)
         return 1
-    if args.watchdog is not None and args.watchdog < 1:
-        print(f"luasys sim: --watchdog must be >= 1 ms (got {args.watchdog})", file=sys.stderr)
-        return 2
     recording = None
     if args.replay:
         try:
@@ -92,6 +103,10 @@ def run(args: argparse.Namespace) -> int:
         result = sim.run_file(args.script)
     except KeyboardInterrupt:
         return 130
+    except MemoryLimitTooSmall:
+        print(f"luasys sim: --memory-limit {args.memory_limit} KB is too small to load the runtime",
+              file=sys.stderr)
+        return 1
     finally:
         if sim.trace is not None:
             sim.trace.write(args.trace)
@@ -107,9 +122,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def serve_serial(args: argparse.Namespace) -> int:
-    if args.virtual_time or args.until is not None:
-        print("luasys sim: --serial runs in real time; --virtual-time and --until do not apply",
-              file=sys.stderr)
+    if args.fs is not None and Path(args.fs).exists() and not Path(args.fs).is_dir():
+        print(f"luasys sim: --fs {args.fs}: not a directory", file=sys.stderr)
         return 2
     files = FileStore(args.fs or tempfile.mkdtemp(prefix="luasys-fs-"))
     boot_script = Path(args.script).resolve() if args.script else files.root / "main.lua"
@@ -120,9 +134,9 @@ def serve_serial(args: argparse.Namespace) -> int:
     print(f"luasys sim: console on {port.name}, filesystem {files.root}, boots {boot_script}",
           file=sys.stderr, flush=True)
     try:
-        safe_mode = {"boots": args.safe_mode_boots,
-                     "grace_s": args.safe_mode_grace / 1000 if args.safe_mode_grace else None}
-        serve_simulator(port, files, boot_script, options, safe_mode)
+        limits = {"boots": args.safe_mode_boots,
+                  "grace_s": None if args.safe_mode_grace is None else args.safe_mode_grace / 1000}
+        serve_simulator(port, files, boot_script, options, limits)
     except KeyboardInterrupt:
         return 130
     finally:

@@ -16,7 +16,7 @@ import lupa.lua55
 import luasys
 
 from .messages import DEFAULT_CAPACITY
-from .rtos import DEFAULT_TIMER_MAX, RtosBackend
+from .rtos import DEFAULT_TIMER_MAX, INJECT_AHEAD_MAX_MS, RtosBackend
 from .trace import ChromeTrace
 
 VERSION = luasys.__version__
@@ -33,18 +33,24 @@ _UNCAPPED = 1 << 40
 LUA_VERSIONS = {"5.3": lupa.lua53, "5.4": lupa.lua54, "5.5": lupa.lua55}
 
 # Loads the runtime (boot.lua sets the globals `log` and `sys`), lets the host set it
-# up (trace, watchdog) and runs the script; returns true, or false and a traceback.
+# up (trace, watchdog) and runs the script; returns true, or false, a traceback and
+# whether it was the runtime that failed to load.
 _RUN_SCRIPT = """
-local path, setup = ...
+local path, setup, loaded = ...
 local ok, err = xpcall(require, debug.traceback, "boot")
-if not ok then return false, err end
+if not ok then return false, err, true end
+loaded()
 setup(sys)
 local chunk, load_error = loadfile(path)
-if not chunk then return false, load_error end
+if not chunk then return false, load_error, false end
 local ran, run_error = xpcall(chunk, debug.traceback)
-return ran, run_error
+return ran, run_error, false
 """
 
+
+# The longest watchdog_ms: sys.setWatchdog counts its abort limit, 4 x watchdog_ms, in
+# µs up to sys.heap.MAX_MS.
+WATCHDOG_MAX_MS = INJECT_AHEAD_MAX_MS // 1000 // 4
 
 # The host's options that sys provides for: a trace hook (a Python callable, wrapped in
 # a Lua function as sys.setTrace requires) and the watchdog (abort at 4x the budget);
@@ -125,6 +131,14 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         return {"error": 1, "reboot": 3}.get(self.status, 0)
+
+
+class MemoryLimitTooSmall(Exception):
+    """The Lua heap's cap (memory_limit_kb) leaves no room to load the runtime."""
+
+    def __init__(self, limit_kb: int) -> None:
+        super().__init__(f"a Lua heap of {limit_kb} KB is too small to load the runtime")
+        self.limit_kb = limit_kb
 
 
 class Simulator:
@@ -212,7 +226,27 @@ class Simulator:
     # -- running ------------------------------------------------------------------------
 
     def run_file(self, path: str | Path) -> RunResult:
+        """Runs the script at `path` on the runtime; raises MemoryLimitTooSmall when the
+        runtime does not fit in the memory limit."""
         script = Path(path).resolve()
+        loaded = []
+        try:
+            run_script, setup = self._load_host(script)
+            ok, err, loading = run_script(str(script).encode(), setup, lambda: loaded.append(True))
+        except self._lupa.LuaMemoryError:
+            if not loaded:
+                raise MemoryLimitTooSmall(self.memory_limit // 1024) from None
+            ok, err, loading = False, b"not enough memory: the memory limit was reached outside any task", False
+        if loading and self.memory_limit and b"not enough memory" in err:
+            raise MemoryLimitTooSmall(self.memory_limit // 1024)
+        if not ok:
+            text = err.decode("utf-8", "replace") if isinstance(err, bytes) else str(err)
+            return self._result("error", text)
+        return self._result(self.backend.end_reason or "returned")
+
+    def _load_host(self, script: Path):
+        """Installs `rtos` and the host's globals; returns the run function (_RUN_SCRIPT)
+        and the runtime's setup."""
         g = self.lua.globals()
         g.python = None
         here, runtime = script.parent, RUNTIME_DIR
@@ -237,14 +271,7 @@ class Simulator:
         setup = self.lua.execute(_SETUP)(self.trace.event if self.trace else None, self._watchdog_ms)
         if self._console:
             self.lua.execute(_STOP_CHECK, self._host_request, STOP_CHECK_EVERY)
-        try:
-            ok, err = run_script(str(script).encode(), setup)
-        except self._lupa.LuaMemoryError:
-            ok, err = False, b"not enough memory: the memory limit was reached outside any task"
-        if not ok:
-            text = err.decode("utf-8", "replace") if isinstance(err, bytes) else str(err)
-            return self._result("error", text)
-        return self._result(self.backend.end_reason or "returned")
+        return run_script, setup
 
     def _result(self, status: str, error: str | None = None) -> RunResult:
         return RunResult(status, self.backend.clock.now(), error, self.captured or [])

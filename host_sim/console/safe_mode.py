@@ -12,8 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 FILE = ".safe_mode"
+# main/Kconfig.projbuild's LUASYS_SAFE_MODE_BOOTS and LUASYS_SAFE_MODE_GRACE_MS: the
+# defaults and ranges of the firmware (tests/tools/test_console_sources_agree.py).
 DEFAULT_BOOTS = 3
-DEFAULT_GRACE_S = 5.0
+BOOTS_RANGE = (1, 100)
+DEFAULT_GRACE_MS = 5000
+GRACE_MS_RANGE = (100, 600000)
 # esp_reset_reason() values (without ESP_RST_) that a crashing script causes.
 CRASH_RESETS = frozenset({"panic", "int_wdt", "task_wdt", "wdt", "cpu_lockup"})
 
@@ -26,8 +30,8 @@ def banner_line(failed: int) -> str:
 class SafeMode:
     def __init__(self, root: Path, boots: int | None = None, grace_s: float | None = None) -> None:
         self.path = Path(root) / FILE
-        self.boots = boots or DEFAULT_BOOTS
-        self.grace_s = grace_s or DEFAULT_GRACE_S
+        self.boots = DEFAULT_BOOTS if boots is None else boots
+        self.grace_s = DEFAULT_GRACE_MS / 1000 if grace_s is None else grace_s
         self.active = False
 
     def _load(self) -> tuple[int, bool]:

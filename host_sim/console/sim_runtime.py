@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..simulator import VERSION, Simulator
+from ..simulator import VERSION, MemoryLimitTooSmall, RunResult, Simulator
 from luasys import protocol as p
 from .safe_mode import SafeMode, banner_line
 from .server import Output
@@ -110,7 +110,10 @@ class SimulatedRuntime:
         if not script.is_file():
             self._output.line(f"luasys: no {script.name} to run; push one (luasys push {script.name})")
             return
-        result = sim.run_file(script)
+        try:
+            result = sim.run_file(script)
+        except MemoryLimitTooSmall as error:
+            result = RunResult("error", sim.now_ms(), f"luasys: {error} (--memory-limit)")
         ending = self._report_end(sim, script, result)
         if idle_tag is not None and ending is not None:
             self._output.raw(p.encode_reply(idle_tag, p.OK, ending))

@@ -4,6 +4,7 @@ simulated device; a busy loop on it never takes its server down."""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from backends import run_luasys
 
 from luasys import child_process
-from luasys.cli import main
+from luasys.cli import main, run_step
 from luasys.console_client import ConsoleClient, ConsoleError
 from luasys.transport import open_transport
 
@@ -42,10 +43,19 @@ def cases(here: Path) -> list[tuple[list[str], str]]:
     return [
         (["sim", str(here / "nope.lua")], "nope.lua"),
         (["sim", str(here / "ok.lua"), "--fs", str(here)], "--fs"),
-        (["sim", str(here / "ok.lua"), "--until", "-1"], "--until"),
+        (["sim", str(here / "folder")], "folder: is a directory"),
         (["sim", "--serial", "--virtual-time"], "--serial"),
+        (["sim", "--serial", "--watchdog", "100"], "--watchdog"),
+        (["sim", "--serial", "--trace", str(here / "trace.json")], "--trace"),
+        (["sim", str(here / "ok.lua"), "--safe-mode-boots", "2"], "--safe-mode-boots"),
+        (["sim", str(here / "ok.lua"), "--safe-mode-grace", "200"], "--safe-mode-grace"),
+        (["sim", "--serial", "--fs", str(here / "ok.lua")], "ok.lua: not a directory"),
+        (["sim", str(here / "ok.lua"), "--memory-limit", "16"],
+         "--memory-limit 16 KB is too small to load the runtime"),
+        (["native", "--serial", "--binary", str(here / "ok.lua"), "--fs", str(here / "ok.lua")],
+         "ok.lua: not a directory"),
         (["native", "--serial", "--binary", str(here / "no-binary")], "no-binary"),
-        (["native", "--serial", "--idf-linux", "--binary", str(here / "ok.lua"), "--safe-mode-grace", "5"],
+        (["native", "--serial", "--idf-linux", "--binary", str(here / "ok.lua"), "--safe-mode-grace", "5000"],
          "--idf-linux"),
         (["push", str(here / "nope.lua"), "--port", NO_PORT], "nope.lua"),
         (["push", str(here / "ok.lua"), "bad name!.lua", "--port", NO_PORT], "bad name!.lua"),
@@ -57,6 +67,11 @@ def cases(here: Path) -> list[tuple[list[str], str]]:
         (["rm", "-r", "..", "--port", NO_PORT], ".."),
         (["mkdir", "a b", "--port", NO_PORT], "a b"),
         (["df", "--port", NO_PORT], NO_PORT),
+        (["eval", "1", "--port", "exec:"], "exec: needs a command"),
+        (["eval", "1", "--port", "exec:  "], "exec: needs a command"),
+        (["eval", "1", "--port", "/dev/null"], "/dev/null: cannot open as a serial port"),
+        (["eval", "1", "--port", str(here / "ok.lua")], "ok.lua: cannot open as a serial port"),
+        (["eval", "1", "--port", "nosuch://x"], "nosuch://x: cannot open as a serial port"),
         (["run", "main.lua", "--port", NO_PORT], NO_PORT),
         (["restart", "--port", NO_PORT], NO_PORT),
         (["reset", "--port", NO_PORT], NO_PORT),
@@ -90,9 +105,53 @@ def test_every_subcommand_fails_in_one_line(tmp_path: Path, sim_port: str, capsy
         err = capsys.readouterr().err
         lines = [line for line in err.splitlines() if line.strip()]
         if status == 0 or len(lines) != 1 or "Traceback" in err or named not in lines[0] \
-                or not lines[0].startswith(f"luasys {argv[0]}"):
+                or not lines[0].startswith(f"luasys {argv[0]}") or "unexpected" in lines[0]:
             failures.append((argv, status, err))
     assert failures == []
+
+
+@pytest.mark.parametrize("argv, option, value", [
+    (["sim", "ok.lua", "--until", "-1"], "--until", "-1"),
+    (["sim", "ok.lua", "--until", "nan"], "--until", "nan"),
+    (["sim", "ok.lua", "--until", "inf"], "--until", "inf"),
+    (["sim", "ok.lua", "--memory-limit", "0"], "--memory-limit", "0"),
+    (["sim", "ok.lua", "--memory-limit", "-64"], "--memory-limit", "-64"),
+    (["sim", "ok.lua", "--watchdog", "0"], "--watchdog", "0"),
+    (["sim", "ok.lua", "--watchdog", "1000000"], "--watchdog", "1000000"),
+    (["sim", "--serial", "--safe-mode-boots", "0"], "--safe-mode-boots", "0"),
+    (["sim", "--serial", "--safe-mode-boots", "101"], "--safe-mode-boots", "101"),
+    (["sim", "--serial", "--safe-mode-grace", "0"], "--safe-mode-grace", "0"),
+    (["sim", "--serial", "--safe-mode-grace", "-5000"], "--safe-mode-grace", "-5000"),
+    (["native", "--serial", "--safe-mode-boots", "0"], "--safe-mode-boots", "0"),
+    (["native", "--serial", "--safe-mode-grace", "600001"], "--safe-mode-grace", "600001"),
+    (["eval", "1", "--timeout", "-1"], "--timeout", "-1"),
+    (["eval", "1", "--timeout", "nan"], "--timeout", "nan"),
+    (["eval", "1", "--baud", "0"], "--baud", "0"),
+    (["run", "main.lua", "--for", "inf"], "--for", "inf"),
+    (["record", "out.json", "--limit", "0"], "--limit", "0"),
+    (["record", "out.json", "--for", "nan"], "--for", "nan"),
+    (["record", "out.json", "--messages", "-1"], "--messages", "-1"),
+    (["fs", "build", ".", "-o", "x.bin", "--size", "abc"], "--size", "abc"),
+    (["fs", "build", ".", "-o", "x.bin", "--size", "0"], "--size", "0"),
+])
+def test_a_number_out_of_range_is_refused_naming_the_option(argv, option, value, capsys):
+    """Such numbers were taken as they came: 0 for a default, nan as a crash, -1 as a
+    timeout that never waits."""
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and "Traceback" not in err
+    assert f"error: argument {option}" in err and f"(got '{value}')" in err, err
+
+
+def test_a_value_error_from_a_bug_is_reported_as_a_bug(capsys):
+    """ValueError was an expected error: a bug's was printed as if the user were at fault."""
+    def buggy(_args):
+        raise ValueError("a bug's message")
+
+    assert run_step(argparse.Namespace(run=buggy, command="x")) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("luasys x: unexpected ValueError: a bug's message (a bug;"), err
 
 
 def test_no_traceback_reaches_the_terminal(tmp_path: Path):

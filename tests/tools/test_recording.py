@@ -132,14 +132,14 @@ def test_sim_replay_says_what_the_device_lost(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--messages", "0"], "luasys record: --messages must be > 0 (got 0)"),
-    (["--for", "-1"], "luasys record: --for must be > 0 (got -1.0)"),
-    (["--limit", "0"], "luasys record: --limit must be > 0 (got 0)"),
+    (["--messages", "0"], "luasys record: error: argument --messages: must be an integer >= 1 (got '0')"),
+    (["--for", "-1"], "luasys record: error: argument --for: must be a number of seconds > 0 (got '-1')"),
+    (["--limit", "0"], "luasys record: error: argument --limit: must be an integer >= 1 (got '0')"),
     (["--run", "app.v2.lua"], "luasys record: --run takes a script whose name has no other dot than .lua's"),
 ])
 def test_record_refuses_bad_options_before_touching_the_device(tmp_path, args, message):
     done = run_luasys("record", "--port", str(tmp_path / "no-such-port"), *args, str(tmp_path / "out.jsonl"))
-    assert done.returncode == 2 and done.stderr.startswith(message)
+    assert done.returncode == 2 and any(line.startswith(message) for line in done.stderr.splitlines())
     assert not (tmp_path / "out.jsonl").exists()
 
 

@@ -13,6 +13,7 @@ from typing import Iterator
 from tqdm import tqdm
 
 from . import boards
+from .arguments import integer, seconds
 from .console_client import ConsoleClient
 from .errors import CommandError
 from .transport import Transport, open_transport
@@ -25,10 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             "(env LUASYS_PORT; default: the one ESP board `luasys devices` finds); "
                             "'native' runs the native build with its console on stdio; 'exec:COMMAND' "
                             "any such command")
-    group.add_argument("--baud", "-b", type=int, default=115200, help="baud rate (default 115200)")
+    group.add_argument("--baud", "-b", type=integer(1), default=115200, help="baud rate (default 115200)")
     group.add_argument("--fs", default="fs", metavar="DIR",
                        help="with --port native: the directory standing in for the filesystem (default ./fs)")
-    group.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+    group.add_argument("--timeout", type=seconds(zero=False), default=10.0, metavar="SECONDS",
                        help="how long to wait for the device to answer (default 10)")
 
 

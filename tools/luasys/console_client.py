@@ -6,11 +6,12 @@ from __future__ import annotations
 import secrets
 import time
 from itertools import count
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from . import protocol as p
 
-from .transport import Transport
+if TYPE_CHECKING:
+    from .transport import Transport
 
 CHUNK = 1024  # bytes written between progress updates
 Progress = Callable[[int], None]

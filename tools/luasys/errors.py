@@ -11,7 +11,7 @@ class CommandError(Exception):
 
 
 def one_line(error: BaseException) -> str:
-    """The message for `error`, for the known kinds of failure; None for a bug."""
+    """The message for `error`, in one line."""
     if isinstance(error, OSError) and error.filename is not None and error.strerror:
         return f"{error.filename}: {error.strerror}"
     if isinstance(error, ProtocolError):
@@ -20,4 +20,6 @@ def one_line(error: BaseException) -> str:
     return " ".join(text.split())
 
 
-EXPECTED = (CommandError, ConsoleError, ProtocolError, OSError, TimeoutError, ValueError)
+# The failures that user input or the device cause; anything else (a ValueError
+# included) is a bug, reported as one.
+EXPECTED = (CommandError, ConsoleError, ProtocolError, OSError, TimeoutError)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import esptool
 
+from .arguments import integer
+from .errors import CommandError
 from .fs_command import partition
 
 
@@ -19,7 +21,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                             description="Flash with esptool: the firmware built by idf.py build "
                                         "(build/flasher_args.json) and/or a LittleFS image from luasys fs build.")
     p.add_argument("--port", "-p", default=os.environ.get("LUASYS_PORT"), help="serial port (env LUASYS_PORT)")
-    p.add_argument("--baud", "-b", type=int, default=460800, help="flashing baud rate (default 460800)")
+    p.add_argument("--baud", "-b", type=integer(1), default=460800, help="flashing baud rate (default 460800)")
     p.add_argument("--build-dir", default="build", help="ESP-IDF build directory (default build)")
     p.add_argument("--fs-image", metavar="IMAGE", help="also write this filesystem image")
     p.add_argument("--no-firmware", action="store_true", help="write only the filesystem image")
@@ -43,7 +45,7 @@ def esptool_arguments(port: str, baud: int, build_dir: Path | None, fs_image: Pa
     if fs_image is not None:
         offset, _size = partition(partitions_csv)
         if offset is None:
-            raise ValueError(f"{partitions_csv}: the storage partition has no explicit offset")
+            raise CommandError(f"{partitions_csv}: the storage partition has no explicit offset")
         files += [hex(offset), str(fs_image)]
     return ["--chip", chip, "--port", port, "--baud", str(baud), "--before", before, "--after", after,
             "write-flash", *write_args, *files]
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         argv = esptool_arguments(args.port, args.baud, None if args.no_firmware else Path(args.build_dir),
                                  Path(args.fs_image) if args.fs_image else None, Path(args.partitions))
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, CommandError) as error:  # ValueError: flasher_args.json's JSON
         print(f"luasys flash: {error} (run idf.py build first?)", file=sys.stderr)
         return 1
     try:

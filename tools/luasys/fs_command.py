@@ -10,6 +10,8 @@ from pathlib import Path
 
 from littlefs import LittleFS, LittleFSError
 
+from .errors import CommandError
+
 # The geometry ESP-IDF's littlefs component uses by default (CONFIG_LITTLEFS_*):
 # an image built otherwise does not mount on the device.
 BLOCK_SIZE = 4096
@@ -27,9 +29,19 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("dir", help="the folder to pack, e.g. lua/")
     p.add_argument("-o", "--output", required=True, metavar="IMAGE", help="image file to write")
     p.add_argument("--partitions", default="partitions.csv", help="partition table (default partitions.csv)")
-    p.add_argument("--size", type=lambda text: parse_size(text), help="image size instead of the partition's, "
-                                                                     "e.g. 0x100000 or 1M")
+    p.add_argument("--size", type=size_argument, help="image size instead of the partition's, e.g. 0x100000 or 1M")
     p.set_defaults(run=run)
+
+
+def size_argument(text: str) -> int:
+    """--size: a number of bytes > 0, as in a partition table."""
+    try:
+        size = parse_size(text)
+    except ValueError:
+        size = 0
+    if size <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of bytes, e.g. 0x100000 or 1M (got {text!r})")
+    return size
 
 
 def parse_size(text: str) -> int:
@@ -46,14 +58,18 @@ def partition(partitions_csv: Path, name: str = PARTITION_NAME) -> tuple[int | N
                           if line.strip() and not line.lstrip().startswith("#")):
         fields = [field.strip() for field in row]
         if fields[0] == name:
-            offset = parse_size(fields[3]) if len(fields) > 3 and fields[3] else None
-            return offset, parse_size(fields[4])
-    raise ValueError(f"{partitions_csv}: no partition named {name!r}")
+            try:
+                offset = parse_size(fields[3]) if len(fields) > 3 and fields[3] else None
+                return offset, parse_size(fields[4])
+            except (ValueError, IndexError):
+                raise CommandError(f"{partitions_csv}: the {name!r} row has no offset and size "
+                                   f"(e.g. 0x110000, 1M): {', '.join(fields)}") from None
+    raise CommandError(f"{partitions_csv}: no partition named {name!r}")
 
 
 def build_image(folder: Path, size: int) -> bytes:
     if size % BLOCK_SIZE:
-        raise ValueError(f"the image size must be a multiple of {BLOCK_SIZE} (got {size})")
+        raise CommandError(f"the image size must be a multiple of {BLOCK_SIZE} (got {size})")
     fs = LittleFS(block_size=BLOCK_SIZE, block_count=size // BLOCK_SIZE, **LITTLEFS_GEOMETRY)
     for path in sorted(folder.rglob("*")):
         target = path.relative_to(folder).as_posix()
@@ -65,9 +81,9 @@ def build_image(folder: Path, size: int) -> bytes:
                     f.write(path.read_bytes())
         except LittleFSError as error:
             if error.code == LittleFSError.Error.LFS_ERR_NOSPC:
-                raise ValueError(f"{folder}'s files do not fit in an image of {size} bytes "
+                raise CommandError(f"{folder}'s files do not fit in an image of {size} bytes "
                                  f"(at {target}); give a larger --size") from None
-            raise ValueError(f"cannot put {target} into the image: {error}") from None
+            raise CommandError(f"cannot put {target} into the image: {error}") from None
     return bytes(fs.context.buffer)
 
 
@@ -75,10 +91,10 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
     try:
         if not folder.is_dir():
-            raise ValueError(f"{folder} is not a folder")
+            raise CommandError(f"{folder} is not a folder")
         size = args.size if args.size is not None else partition(Path(args.partitions))[1]
         image = build_image(folder, size)
-    except (OSError, ValueError) as error:
+    except (OSError, CommandError) as error:
         print(f"luasys fs build: {error}", file=sys.stderr)
         return 1
     Path(args.output).write_bytes(image)

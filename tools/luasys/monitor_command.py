@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from . import connection
+from .arguments import integer
 from .errors import CommandError
 from .transport import SerialTransport
 
@@ -20,7 +21,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                                         "-- go to esp-idf-monitor (e.g. -- --no-reset).")
     p.add_argument("--port", "-p", default=os.environ.get("LUASYS_PORT"),
                    help="serial port (env LUASYS_PORT; default: the one ESP board `luasys devices` finds)")
-    p.add_argument("--baud", "-b", type=int, default=115200, help="baud rate (default 115200)")
+    p.add_argument("--baud", "-b", type=integer(1), default=115200, help="baud rate (default 115200)")
     p.add_argument("--build-dir", default="build", help="ESP-IDF build directory, for the ELF (default build)")
     p.add_argument("extra", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     p.set_defaults(run=run)

@@ -11,6 +11,8 @@ import time
 from pathlib import PurePosixPath
 
 from . import connection
+from .arguments import integer, seconds
+from .errors import CommandError
 from .recording import parse_header
 
 POLL_S = 0.2          # how often the recorder's buffer is fetched
@@ -31,10 +33,12 @@ def register(commands: argparse._SubParsersAction) -> None:
                                         "--messages. The device keeps at most --limit records between two "
                                         "fetches; what does not fit is counted in the file, never waited for.")
     p.add_argument("out", help="the recording file to write (JSON lines)")
-    p.add_argument("--for", dest="duration", type=float, metavar="SECONDS", help="stop after this long")
-    p.add_argument("--messages", type=int, metavar="N", help="stop after N messages")
-    p.add_argument("--limit", type=int, default=256, metavar="N",
-                   help="records the device keeps between two fetches (default 256)")
+    p.add_argument("--for", dest="duration", type=seconds(zero=False), metavar="SECONDS",
+                   help="stop after this long")
+    p.add_argument("--messages", type=integer(1), metavar="N", help="stop after N messages")
+    p.add_argument("--limit", type=integer(1), metavar="N",
+                   help="records the device keeps between two fetches (default: the recorder's "
+                        "recorder.DEFAULT_LIMIT)")
     p.add_argument("--run", dest="script", metavar="SCRIPT",
                    help="restart SCRIPT (a path on the device, e.g. main.lua) with the recorder started "
                         "before it, so that a replay starts from the same state; without it the "
@@ -48,12 +52,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"luasys record: --run takes a script whose name has no other dot than .lua's (got {args.script})",
               file=sys.stderr)
         return 2
-    for name in ("duration", "messages", "limit"):
-        value = getattr(args, name)
-        if value is not None and value <= 0:
-            print(f"luasys record: --{'for' if name == 'duration' else name} must be > 0 (got {value})",
-                  file=sys.stderr)
-            return 2
     return connection.run_command(args, lambda client: _record(client, args))
 
 
@@ -67,11 +65,11 @@ def _record_into(client, args: argparse.Namespace, out) -> int:
     if args.script:
         script = PurePosixPath(args.script)
         boot = str(script.with_name(BOOT_NAME))
-        client.put(boot, BOOT_SOURCE.format(limit=args.limit, module=script.stem).encode())
+        client.put(boot, BOOT_SOURCE.format(limit=args.limit or "", module=script.stem).encode())
         client.run(boot)
         header = client.eval('require("recorder").header()')
     else:
-        header = client.eval(f'require("recorder").start({args.limit})')
+        header = client.eval(f'require("recorder").start({args.limit or ""})')
     parse_header(header, "the device's recorder")
     out.write(header + "\n")
     tally = {"messages": 0, "lost": 0}
@@ -98,7 +96,10 @@ def _done(args: argparse.Namespace, tally: dict, deadline: float | None) -> bool
 
 def _write(out, text: str, tally: dict) -> None:
     for line in text.splitlines():
-        record = json.loads(line)
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            raise CommandError(f"the device's recorder sent a line that is not a record: {line[:80]!r}") from None
         tally["messages"] += "topic" in record
         tally["lost"] += record.get("lost", 0)
         out.write(line + "\n")

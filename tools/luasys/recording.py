@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from .errors import CommandError
+
 FORMAT = "luasys-recording"
 FORMAT_VERSION = 1  # the recorder's recorder.FORMAT_VERSION; a test keeps them equal
 
 Value = None | bool | int | float | bytes
 
 
-class RecordingError(ValueError):
+class RecordingError(CommandError):
     """A file that is not a recording this version of luasys can read."""
 
 

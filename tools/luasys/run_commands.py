@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from . import boards, connection
+from .arguments import seconds
 from .errors import CommandError
 from .transport import SerialTransport
 
@@ -16,7 +17,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                             description="Restart the Lua runtime with a script that is on the device "
                                         "(push it first), then print what it prints.")
     p.add_argument("remote", help="script path on the device, e.g. main.lua")
-    p.add_argument("--for", dest="duration", type=float, metavar="SECONDS",
+    p.add_argument("--for", dest="duration", type=seconds(zero=True), metavar="SECONDS",
                    help="stop showing output after this long (default: until Ctrl-C; in a chain with "
                         "more steps after it, none: the next step starts at once)")
     connection.add_arguments(p)

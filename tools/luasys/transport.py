@@ -14,6 +14,7 @@ from typing import Protocol
 import serial
 
 from . import child_process
+from .errors import CommandError
 from .native_binary import native_binary
 
 
@@ -30,10 +31,13 @@ class SerialTransport:
     bridge nor the USB-Serial-JTAG peripheral sees a reset."""
 
     def __init__(self, port: str, baud: int) -> None:
-        self._serial = serial.serial_for_url(port, baud, timeout=0, do_not_open=True)
-        self._serial.dtr = False
-        self._serial.rts = False
-        self._serial.open()
+        try:
+            self._serial = serial.serial_for_url(port, baud, timeout=0, do_not_open=True)
+            self._serial.dtr = False
+            self._serial.rts = False
+            self._serial.open()
+        except (serial.SerialException, ValueError) as error:  # ValueError: a bad URL or setting
+            raise CommandError(f"{port}: cannot open as a serial port: {' '.join(str(error).split())}") from None
 
     @property
     def serial(self) -> serial.Serial:
@@ -99,5 +103,8 @@ def open_transport(port: str, baud: int = 115200, fs: str = "fs") -> Transport:
     if port == "native":
         return ProcessTransport([str(native_binary()), "--console", "--fs", fs])
     if port.startswith("exec:"):
-        return ProcessTransport(shlex.split(port[len("exec:"):]))
+        argv = shlex.split(port[len("exec:"):])
+        if not argv:
+            raise CommandError("--port exec: needs a command after it (exec:COMMAND ARGS...)")
+        return ProcessTransport(argv)
     return SerialTransport(port, baud)
