@@ -28,6 +28,9 @@ RUNTIME_DIR = next(path for path in (HERE / "runtime", HERE.parent / "components
 HOST_LUA = HERE / "lua" / "host.lua"
 # VM instructions between two checks of a console's stop request.
 STOP_CHECK_EVERY = 10000
+# The error an interrupted console chunk ends with: the C runtime's stop hook's
+# (luat_runtime.c) and console.lua's INTERRUPTED (tests/tools/test_config_sources_agree.py).
+INTERRUPTED = "interrupted"
 # lupa counts allocations only under a cap; an unreachable one keeps meminfo exact.
 _UNCAPPED = 1 << 40
 LUA_VERSIONS = {"5.3": lupa.lua53, "5.4": lupa.lua54, "5.5": lupa.lua55}
@@ -70,7 +73,7 @@ end
 # keeps it, is loaded). sys.setWatchdog replaces a task's hook with its own, which
 # aborts busy tasks by itself.
 _STOP_CHECK = """
-local host_request, every = ...
+local host_request, every, interrupted = ...
 local create, sethook, running = coroutine.create, debug.sethook, coroutine.running
 local registry = debug.getregistry()
 local function check()
@@ -78,7 +81,7 @@ local function check()
     -- "stop", "interrupt" (taken only by a console chunk) or nil
     local request = host_request(console_tasks ~= nil and console_tasks[running()] ~= nil)
     if request == "stop" then error("stopped by the host", 2) end
-    if request == "interrupt" then error("interrupted", 0) end -- the C hook's text: no position
+    if request == "interrupt" then error(interrupted, 0) end -- no position, as from the C hook
 end
 sethook(check, "", every)
 registry["luasys.stop_hook"] = function(co) sethook(co, check, "", every) end  -- for sys.setWatchdog(nil)
@@ -270,7 +273,7 @@ class Simulator:
         run_script = self.lua.eval("function(...) " + _RUN_SCRIPT + " end")
         setup = self.lua.execute(_SETUP)(self.trace.event if self.trace else None, self._watchdog_ms)
         if self._console:
-            self.lua.execute(_STOP_CHECK, self._host_request, STOP_CHECK_EVERY)
+            self.lua.execute(_STOP_CHECK, self._host_request, STOP_CHECK_EVERY, INTERRUPTED.encode())
         return run_script, setup
 
     def _result(self, status: str, error: str | None = None) -> RunResult:
