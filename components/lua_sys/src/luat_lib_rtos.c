@@ -328,19 +328,29 @@ static luat_platform_mem_t lua_heap(void)
     return (luat_platform_mem_t){ .total = total, .used = a->used, .max_used = a->max_used };
 }
 
+/* Whether the Lua string `s` (`len` bytes, NULs included) is `name`. */
+static bool string_is(const char *s, size_t len, const char *name)
+{
+    return len == strlen(name) && memcmp(s, name, len) == 0;
+}
+
 static int rtos_meminfo(lua_State *L)
 {
-    const char *kind = "lua";
-    if (!lua_isnoneornil(L, 1)) {
-        kind = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : "";
+    size_t len = 0;
+    const char *kind = "";
+    if (lua_isnoneornil(L, 1)) {
+        kind = "lua";
+        len = 3;
+    } else if (lua_type(L, 1) == LUA_TSTRING) {
+        kind = lua_tolstring(L, 1, &len);
     }
-    if (strcmp(kind, "lua") == 0) {
+    if (string_is(kind, len, "lua")) {
         return push_mem(L, lua_heap());
     }
-    if (strcmp(kind, "sys") == 0) {
+    if (string_is(kind, len, "sys")) {
         return push_mem(L, luat_platform_sys_heap());
     }
-    if (strcmp(kind, "psram") == 0) {
+    if (string_is(kind, len, "psram")) {
         return push_mem(L, luat_platform_psram());
     }
     return arg_error(L, "meminfo", 1, "kind", "must be \"lua\", \"sys\" or \"psram\"");

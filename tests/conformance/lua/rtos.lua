@@ -122,6 +122,12 @@ T.case("rtos argument errors name the function and the argument", function()
         rtos.receive, -2)
     T.raises("rtos.meminfo: argument #1 'kind' must be \"lua\", \"sys\" or \"psram\" (got \"heap\")",
         rtos.meminfo, "heap")
+    -- The whole string is the kind: C once compared up to the first NUL (strcmp).
+    for _, kind in ipairs({ "lua\0x", "sys\0", "psram\0\0", "" }) do
+        local shown = kind:match("^[^\0]*")
+        T.raises("rtos.meminfo: argument #1 'kind' must be \"lua\", \"sys\" or \"psram\" (got \"" .. shown .. "\")",
+            rtos.meminfo, kind)
+    end
 end)
 
 -- The seam, exactly: every backend raises these very texts, as strings. (The simulator
