@@ -62,8 +62,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def given(args: argparse.Namespace, options: tuple[str, ...]) -> list[str]:
-    """Those of `options` given on the command line."""
-    return [option for option in options if getattr(args, option[2:].replace("-", "_")) not in (None, False)]
+    """Those of `options` given on the command line (a flag set, or any value: 0 too)."""
+    values = {option: getattr(args, option[2:].replace("-", "_")) for option in options}
+    return [option for option, value in values.items() if value is not None and value is not False]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -46,6 +46,7 @@ def cases(here: Path) -> list[tuple[list[str], str]]:
         (["sim", str(here / "folder")], "folder: is a directory"),
         (["sim", "--serial", "--virtual-time"], "--serial"),
         (["sim", "--serial", "--watchdog", "100"], "--watchdog"),
+        (["sim", "--serial", "--until", "0"], "--until"),
         (["sim", "--serial", "--trace", str(here / "trace.json")], "--trace"),
         (["sim", str(here / "ok.lua"), "--safe-mode-boots", "2"], "--safe-mode-boots"),
         (["sim", str(here / "ok.lua"), "--safe-mode-grace", "200"], "--safe-mode-grace"),
