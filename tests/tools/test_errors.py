@@ -16,6 +16,7 @@ from backends import run_luasys
 from luasys import child_process
 from luasys.cli import main, run_step
 from luasys.console_client import ConsoleClient, ConsoleError
+from luasys.device import Device
 from luasys.transport import open_transport
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "native"))
@@ -153,6 +154,25 @@ def test_a_value_error_from_a_bug_is_reported_as_a_bug(capsys):
     assert run_step(argparse.Namespace(run=buggy, command="x")) == 1
     err = capsys.readouterr().err
     assert err.startswith("luasys x: unexpected ValueError: a bug's message (a bug;"), err
+
+
+def test_a_serial_device_whose_memory_limit_is_too_small_says_so(tmp_path: Path):
+    """It printed "unexpected LuaMemoryError" or a traceback of the host's own frames."""
+    (tmp_path / "main.lua").write_text("print('booted')\nsys.run()\n")
+    server = child_process.spawn([sys.executable, "-m", "luasys", "sim", "--serial", "--fs", str(tmp_path),
+                                  "--memory-limit", "16"], stdout=subprocess.PIPE, text=True)
+    try:
+        device = Device(open_transport(server.stdout.readline().strip()), "sim")
+        try:
+            device.client.hello()
+            device.run("main.lua")
+            found = device.expect("too small")
+            assert found.line == "luasys: a Lua heap of 16 KB is too small to load the runtime (--memory-limit)"
+            assert not any("Traceback" in line or "<python>" in line for line in device.output)
+        finally:
+            device.transport.close()
+    finally:
+        child_process.stop(server)
 
 
 def test_no_traceback_reaches_the_terminal(tmp_path: Path):
