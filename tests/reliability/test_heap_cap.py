@@ -43,3 +43,23 @@ def test_the_heap_cap_fails_the_hog_and_the_rest_goes_on(backend: str) -> None:
     if backend == "native":  # the simulator samples max_used at rtos calls only (docs/simulator.md)
         assert result["peak_near_cap"] == "true"
     assert result["released"] == "true"
+
+
+DEPTHS_SCRIPT = Path(__file__).resolve().parent / "oom_depths.lua"
+
+
+@pytest.mark.parametrize("backend", ["sim-5.4", "sim-5.5", "native", "native-lua32"])
+def test_a_task_out_of_memory_is_its_own_failure_at_any_stack_depth(backend: str) -> None:
+    """Failed before the fix on every backend here: at some depth the task's failure
+    escaped as a failed turn (or broke the loop, and the script with it)."""
+    if backend.startswith("sim"):
+        result = Simulator(lua_version=backend[4:], memory_limit_kb=CAP_KB, capture=True,
+                           output=lambda _: None).run_file(DEPTHS_SCRIPT)
+        assert result.status == "idle", result.error
+        last = result.output[-1]
+    else:
+        done = child_process.run([str(native_binary(backend)), "--exit-when-idle", "--memory-limit", str(CAP_KB),
+                                  str(DEPTHS_SCRIPT)], 120, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+        last = done.stdout.splitlines()[-1]
+    assert last == "wrong\t0\t", last

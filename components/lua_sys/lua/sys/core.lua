@@ -208,6 +208,33 @@ end
 
 core.forget_task = forget_task
 
+-- A task that has failed and is not closed yet. The first call after a task's
+-- out-of-memory error can itself fail for want of memory (to grow the loop's stack for
+-- it) while the task still holds what it allocated; sys.run then finishes the task's
+-- failure, lower on the stack.
+local dying
+
+-- Ends task `co`, which failed with `err`: closes it, tells about it, forgets it.
+local function end_failed(co, err)
+    -- A task that died of out-of-memory still holds what it allocated on its stack:
+    -- it is closed first, which makes that garbage, and collected, so the report can
+    -- allocate (its traceback is given up: building one is what would fail). Lua
+    -- collects by itself when an allocation fails, but not when it grows a stack, nor
+    -- for its libraries' buffers. Any other failure is described from the stack, then
+    -- closed.
+    local handle, oom = handles[co], err == "not enough memory" -- lstate.h's MEMERRMSG
+    if oom and co_close then
+        co_close(co)
+        collectgarbage()
+    end
+    dying = nil
+    local described, name, trace = pcall(later, "sys.report", "describe", co, err)
+    if not described then name, trace = "task", nil end
+    if not oom and co_close then co_close(co) end
+    forget_task(co)
+    if handle then core.handle_failed(handle, err, trace) else report("task", name, err, trace) end
+end
+
 -- A waiting task yields `core` (nothing a task returns), so that resume knows it is
 -- alive without asking coroutine.status (a C call on the path of every wake-up).
 
@@ -230,17 +257,8 @@ local function resume(co, ...)
         end
         return true
     end
-    -- A task that died of out-of-memory still holds what it allocated on its stack:
-    -- it is closed first, which frees that, so the report can allocate (its traceback
-    -- is given up: building one is what would fail). Any other failure is described
-    -- from the stack, then closed.
-    local handle, oom = handles[co], err == "not enough memory" -- lstate.h's MEMERRMSG
-    if oom and co_close then co_close(co) end
-    local described, name, trace = pcall(later, "sys.report", "describe", co, err)
-    if not described then name, trace = "task", nil end
-    if not oom and co_close then co_close(co) end
-    forget_task(co)
-    if handle then core.handle_failed(handle, err, trace) else report("task", name, err, trace) end
+    dying = co
+    end_failed(co, err)
     return false, err
 end
 core.resume = resume
@@ -636,13 +654,17 @@ function sys.run()
         if ok then
             failures = 0
         else
-            -- A failed turn (out of memory, say) is reported and the loop goes on; a loop
-            -- that fails turn after turn is broken, and spinning would only hide it.
-            failures = failures + 1
-            report("runtime", "sys.run", reason, trace)
-            if failures >= MAX_FAILED_TURNS then
-                running = false
-                return later("sys.report", "loop_broken", failures, reason)
+            -- A turn that failed because a task's failure did (see `dying`) is that
+            -- task's failure. Any other failed turn (out of memory, say) is reported and
+            -- the loop goes on; a loop that fails turn after turn is broken, and spinning
+            -- would only hide it.
+            if not (dying and pcall(end_failed, dying, reason)) then
+                failures = failures + 1
+                report("runtime", "sys.run", reason, trace)
+                if failures >= MAX_FAILED_TURNS then
+                    running = false
+                    return later("sys.report", "loop_broken", failures, reason)
+                end
             end
             reason = nil
         end
