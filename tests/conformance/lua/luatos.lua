@@ -212,3 +212,23 @@ T.case("trailing nil arguments reach subscribers and timer callbacks", function(
     T.eq(got.sub, { n = 3, 1 })
     T.eq(got.timer, { n = 2, "a" })
 end)
+
+-- Found while reworking the delivery: the nested loop reset the queue under the outer
+-- delivery, which then cleared the slots of what was published next, and every later
+-- turn failed on the cleared message.
+T.case("safeRun inside a subscriber delivers what was queued, and what is published after it", function()
+    local log = {}
+    sys.subscribe("OUTER", function()
+        log[#log + 1] = "outer"
+        sys.safeRun()
+        sys.publish("AFTER", 2)
+    end)
+    sys.subscribe("OUTER", function() log[#log + 1] = "outer, second subscriber" end)
+    sys.subscribe("QUEUED", function(v) log[#log + 1] = "queued " .. v end)
+    sys.subscribe("AFTER", function(v) log[#log + 1] = "after " .. v end)
+    sys.publish("OUTER")
+    sys.publish("QUEUED", 1)
+    T.eq(sys.run(), "idle")
+    T.eq(log, { "outer", "queued 1", "outer, second subscriber", "after 2" })
+    T.eq(sys.stats().callback_errors, 0)
+end)

@@ -462,9 +462,11 @@ sys.unsubscribe = for_each_topic("sys.unsubscribe", unsubscribe_one)
 -- Delivers every published message, in publish order, each to its topic's subscribers
 -- in subscription order.
 local function dispatch()
+    -- A subscriber or task may run a nested loop (sys.safeRun) while its message is
+    -- being delivered: the nested dispatch delivers what was published since, and
+    -- leaves the queue's indices to the outer one, which still reads its message.
+    local outer = core.delivering
     while mq_head < mq_tail do
-        -- The queue read once per message: a delivery may run a nested loop
-        -- (sys.safeRun), which replaces it when done.
         local q, h = mq, mq_head
         local n, topic = q[h], q[h + 1]
         local first, last = h + 2, h + 1 + n
@@ -517,9 +519,11 @@ local function dispatch()
         end
         for i = h, last do q[i] = nil end
     end
-    core.delivering = nil
-    if mq_tail > BURST then mq = {} end
-    mq_head, mq_tail = 1, 1
+    core.delivering = outer
+    if outer == nil then
+        if mq_tail > BURST then mq = {} end
+        mq_head, mq_tail = 1, 1
+    end
 end
 
 -- Turns what resumed the task (nothing on timeout; topic, args... for a message)
@@ -654,6 +658,7 @@ function sys.run()
         if ok then
             failures = 0
         else
+            core.delivering = nil -- the failure ended any delivery in progress
             -- A turn that failed because a task's failure did (see `dying`) is that
             -- task's failure. Any other failed turn (out of memory, say) is reported and
             -- the loop goes on; a loop that fails turn after turn is broken, and spinning
