@@ -41,6 +41,17 @@ class RtosError(ValueError):
     """Bad use of an rtos function; the text is the Lua error text."""
 
 
+def checked_console_reply(reply: Callable[[bytes, bool, bytes], bool]) -> Callable[..., bool]:
+    """rtos.console_reply(tag, ok, text) over the console's `reply`: the strings checked
+    as the C binding checks them, `ok` taken as Lua takes a condition."""
+    def console_reply(tag: object = NO_VALUE, ok: object = None, text: object = NO_VALUE, *_ignored: object) -> bool:
+        for index, name, value in ((1, "tag", tag), (3, "text", text)):
+            if not isinstance(value, bytes):
+                raise RtosError(f"rtos.console_reply: argument #{index} '{name}' must be a string (got {shown(value)})")
+        return reply(tag, ok is not None and ok is not False, text)
+    return console_reply
+
+
 def _integer(fname: str, position: int, name: str, value: object, low: int, high: int,
              requirement: str) -> int:
     """An integer argument (an integral float is accepted, as luaL_checkinteger does)."""

@@ -16,7 +16,7 @@ import lupa.lua55
 import luasys
 
 from .messages import DEFAULT_CAPACITY
-from .rtos import DEFAULT_TIMER_MAX, INJECT_AHEAD_MAX_MS, RtosBackend
+from .rtos import DEFAULT_TIMER_MAX, INJECT_AHEAD_MAX_MS, RtosBackend, checked_console_reply
 from .trace import ChromeTrace
 
 VERSION = luasys.__version__
@@ -266,7 +266,7 @@ class Simulator:
         install_host(HOST_LUA.read_bytes(), self.backend, constants, f"LuaSys-{VERSION}".encode(),
                      self.backend.clock.virtual, self._write,
                      self._console.read if self._console else _no_console_read,
-                     self._console.reply if self._console else _no_console_reply)
+                     checked_console_reply(self._console.reply if self._console else _no_console_reply))
         g.math.randomseed(self._seed)
         for name, value in self._globals.items():
             g[name.encode()] = value.encode() if isinstance(value, str) else value

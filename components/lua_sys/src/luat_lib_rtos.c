@@ -356,6 +356,19 @@ static int rtos_meminfo(lua_State *L)
     return arg_error(L, "meminfo", 1, "kind", "must be \"lua\", \"sys\" or \"psram\"");
 }
 
+/* rtos.console_reply(tag, ok, text): the arguments are checked here, as every rtos
+ * function's are; the console sends the reply. */
+static int rtos_console_reply(lua_State *L)
+{
+    if (lua_type(L, 1) != LUA_TSTRING) {
+        return arg_error(L, "console_reply", 1, "tag", "must be a string");
+    }
+    if (lua_type(L, 3) != LUA_TSTRING) {
+        return arg_error(L, "console_reply", 3, "text", "must be a string");
+    }
+    return lua_sys_console_lua_reply(L);
+}
+
 /* rtos.version(true) adds, as LuatOS does, the firmware's type number (0: LuaSys
  * has none) and how many bits Lua's integers have. */
 static int rtos_version(lua_State *L)
@@ -517,7 +530,7 @@ int luaopen_rtos(lua_State *L)
         { "setPaths", rtos_set_paths },
         { "standy", rtos_standy },
         { "console_read", lua_sys_console_lua_read },
-        { "console_reply", lua_sys_console_lua_reply },
+        { "console_reply", rtos_console_reply },
         { NULL, NULL },
     };
     luaL_newlib(L, funcs);

@@ -236,12 +236,10 @@ static void call(lua_State *L, input_t *in)
         size_t n;
         const char *msg = lua_tolstring(L, -1, &n);
         char prefix[32];
-        snprintf(prefix, sizeof prefix, "rtos.%s", strcmp(fn, "console_reply") == 0 ? "" : fn);
+        snprintf(prefix, sizeof prefix, "rtos.%s", fn);
         bool named = msg != NULL && strncmp(msg, prefix, strlen(prefix)) == 0;
-        /* console_reply checks its arguments with luaL_checklstring: "bad argument #n to '...'" */
-        bool luaL = msg != NULL && strncmp(msg, "bad argument #", 14) == 0;
         bool memory = msg != NULL && strcmp(msg, "not enough memory") == 0;
-        if (!named && !luaL && !memory) {
+        if (!named && !memory) {
             FAIL("rtos.%s raised an error that does not name it: %s", fn, msg ? msg : "(not a string)");
         }
     } else if (strcmp(fn, "receive") == 0) {

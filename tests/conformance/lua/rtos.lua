@@ -170,6 +170,11 @@ T.case("rtos errors are the same strings on every backend", function()
             print },
         { "rtos.meminfo: argument #1 'kind' must be \"lua\", \"sys\" or \"psram\" (got \"x\")", rtos.meminfo, "x" },
         { "rtos.meminfo: argument #1 'kind' must be \"lua\", \"sys\" or \"psram\" (got 5)", rtos.meminfo, 5 },
+        { "rtos.console_reply: argument #1 'tag' must be a string (got no value)", rtos.console_reply },
+        { "rtos.console_reply: argument #1 'tag' must be a string (got 5)", rtos.console_reply, 5, true, "x" },
+        { "rtos.console_reply: argument #3 'text' must be a string (got no value)", rtos.console_reply, "t1", false },
+        { "rtos.console_reply: argument #3 'text' must be a string (got table)", rtos.console_reply, "t1", true,
+            {} },
     }
     for _, case in ipairs(cases) do
         T.eq(message(table.unpack(case, 2)), case[1])
