@@ -349,3 +349,49 @@ T.case("a burst of 100,000 messages is delivered in order and its memory comes b
     T.eq(expected, 100001)
     T.ok(grown < 16, "heap grew by " .. grown .. " KB after the burst")
 end)
+
+T.case("tasks answering each other's messages do not keep a due timer waiting", function()
+    local rounds, fired_at = 0, nil
+    sys.timerStart(function() fired_at = rounds end, 0)
+    sys.taskInit(function()
+        for _ = 1, 2000 do
+            sys.waitUntil("PING")
+            sys.publish("PONG")
+        end
+    end)
+    sys.taskInit(function()
+        for _ = 1, 2000 do
+            sys.publish("PING")
+            sys.waitUntil("PONG")
+            rounds = rounds + 1
+        end
+    end)
+    sys.run()
+    T.eq(rounds, 2000)
+    -- Without a bound the timer fired only once the exchange was over (at round 2000).
+    T.ok(fired_at and fired_at < 100, "the timer fired at round " .. tostring(fired_at))
+end)
+
+T.case("a chain of messages left for the next turn keeps its publish order", function()
+    local seen, fired_at = {}, nil
+    sys.subscribe("CHAIN", function(i)
+        seen[#seen + 1] = i
+        if i < 300 then sys.publish("CHAIN", i + 1) end
+    end)
+    sys.subscribe("CHAIN", function(i)
+        if i % 100 == 0 then sys.publish("HUNDRED", i) end
+    end)
+    sys.subscribe("HUNDRED", function(i) seen[#seen + 1] = "h" .. i end)
+    sys.timerStart(function() fired_at = #seen end, 0)
+    sys.publish("CHAIN", 1)
+    sys.run()
+    local expected = {}
+    for i = 1, 300 do
+        expected[#expected + 1] = i
+        -- HUNDRED i is published after CHAIN i + 1, so it arrives after it.
+        if i > 100 and (i - 1) % 100 == 0 then expected[#expected + 1] = "h" .. (i - 1) end
+    end
+    expected[#expected + 1] = "h300"
+    T.eq(table.concat(seen, " "), table.concat(expected, " "))
+    T.ok(fired_at and fired_at < 300, "the timer fired after " .. tostring(fired_at) .. " deliveries")
+end)

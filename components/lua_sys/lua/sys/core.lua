@@ -8,7 +8,9 @@
 --
 -- One loop runs everything. Each turn it
 --   1. delivers every published message, in publish order, to subscribers in
---      subscription order;
+--      subscription order, and what they publish in turn up to CHAIN_SLOTS (the rest
+--      waits for the next turn: tasks that answer each other's messages for ever must
+--      not keep the timers and the rtos queue waiting);
 --   2. wakes the tasks and fires the timers that were due when the turn began, in
 --      deadline order (ties in the order they were scheduled; by priority tier once
 --      sys/ready.lua is in use), delivering what each publishes before the next runs;
@@ -335,6 +337,10 @@ end
 -- Published messages wait in one flat array, [count][topic][arg1..argN] each, read
 -- from `mq_head` and written at `mq_tail`: O(1) per message, no table per message.
 local mq, mq_head, mq_tail = {}, 1, 1
+-- How far past what was queued when a delivery began (in slots: a message takes two
+-- and one per argument) it goes on delivering what is published meanwhile: 64 to 128
+-- messages, as many as a turn's due work (TURN_BUDGET).
+local CHAIN_SLOTS = 256
 
 -- subs[topic] is the list of subscribers in subscription order. A message goes to the
 -- list as it was when its delivery began, as in LuatOS (which copies the list first):
@@ -466,7 +472,8 @@ local function dispatch()
     -- being delivered: the nested dispatch delivers what was published since, and
     -- leaves the queue's indices to the outer one, which still reads its message.
     local outer = core.delivering
-    while mq_head < mq_tail do
+    local chain_end = mq_tail + CHAIN_SLOTS
+    while mq_head < mq_tail and mq_head < chain_end do
         local q, h = mq, mq_head
         local n, topic = q[h], q[h + 1]
         local first, last = h + 2, h + 1 + n
@@ -520,9 +527,12 @@ local function dispatch()
         for i = h, last do q[i] = nil end
     end
     core.delivering = outer
-    if outer == nil then
+    if outer ~= nil then return end
+    if mq_head == mq_tail then
         if mq_tail > BURST then mq = {} end
         mq_head, mq_tail = 1, 1
+    elseif mq_head > BURST then -- what a chain left: moved to the front, so the indices stay small
+        mq_tail, mq_head = later("sys.upkeep", "to_front", mq, mq_head, mq_tail), 1
     end
 end
 
@@ -622,8 +632,8 @@ function core.turn()
         end
         if mq_head < mq_tail then dispatch() end
     end
-    local timeout = 0 -- the turn's budget ran out: due work may be left
-    if not budget_spent then
+    local timeout = 0 -- the turn's budget ran out, or a chain of messages did: work is left
+    if not budget_spent and mq_head == mq_tail then
         timeout = rtos.INF_TIMEOUT
         while heap.n > 0 do -- until the earliest live deadline
             local s, item = heap.seqs[1], heap.items[1]
