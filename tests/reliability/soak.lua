@@ -138,22 +138,29 @@ local function plain_body(co_box, i)
     S.plain[co_box[1]] = nil
     S.plain_live = S.plain_live - 1
 end
+local plain_serial = 0
 spawn_plain = function(i)
     local box = {}
     inc("created")
     S.plain_live = S.plain_live + 1
     local co = sys.taskInit(plain_body, box, i)
     box[1] = co
-    S.plain[co] = i
+    plain_serial = plain_serial + 1
+    S.plain[co] = plain_serial
 end
 for i = 1, N_PLAIN do spawn_plain(i) end
 
--- Keeps the plain tasks' population up, and cancels one now and then.
+-- Keeps the plain tasks' population up, and cancels one now and then, chosen by the
+-- seeded random numbers among the live ones in the order they were made (not by the
+-- order of `pairs` over tasks, which changes from run to run: a seed gives one run).
 local spawner = sys.timerLoopStart(function()
     while S.plain_live < N_PLAIN and not past_end() do spawn_plain(rnd(1000)) end
 end, 500)
 local killer = sys.timerLoopStart(function()
-    local co = next(S.plain)
+    local live = {}
+    for each, serial in pairs(S.plain) do live[#live + 1] = { serial, each } end
+    table.sort(live, function(a, b) return a[1] < b[1] end)
+    local co = #live > 0 and live[rnd(#live)][2]
     if co then
         S.plain[co] = nil
         S.plain_live = S.plain_live - 1
@@ -245,6 +252,9 @@ for j = 1, N_JOBS do
                 rec.next_at = sys.ticksAdd(millis(), nonfatal and rec.interval or BACKOFF)
                 inc("delay_errors")
             end
+            -- Where the runtime resumes the grid: the ticks before it are skipped, seen
+            -- by the next run or, if the job is cancelled first, by the audit.
+            rec.end_at = nonfatal and millis() or sys.ticksAdd(millis(), BACKOFF)
             task_fault(nonfatal)
         end
         rec.ok_last = true
@@ -321,8 +331,8 @@ local job_overruns = 0
 for j = 1, N_JOBS do
     local s = S.jobs[j].handle:stats()
     job_overruns = job_overruns + s.overruns
-    -- Ticks skipped by the last run that ended: seen by no later run if the job was
-    -- cancelled first.
+    -- Ticks skipped by the last run that ended (or failed: then its back-off counts):
+    -- seen by no later run if the job was cancelled first.
     local rec = S.jobs[j]
     if rec.policy == "rate" and rec.end_at then
         local late = diff(rec.end_at, rec.base + (rec.n + 1) * rec.interval)
