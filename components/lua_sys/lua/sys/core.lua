@@ -8,7 +8,7 @@
 --
 -- One loop runs everything. Each turn it
 --   1. delivers every published message, in publish order, to subscribers in
---      subscription order, and what they publish in turn up to CHAIN_SLOTS (the rest
+--      subscription order, and what they publish in turn up to a bound (the rest
 --      waits for the next turn: tasks that answer each other's messages for ever must
 --      not keep the timers and the rtos queue waiting);
 --   2. wakes the tasks and fires the timers that were due when the turn began, in
@@ -21,10 +21,9 @@
 local rtos = rtos
 local heap = require "sys.heap"
 
-local co_create, co_resume, co_status, co_running, co_yield =
-    coroutine.create, coroutine.resume, coroutine.status, coroutine.running, coroutine.yield
+local co_status, co_running, co_yield = coroutine.status, coroutine.running, coroutine.yield
 local co_close = coroutine.close -- Lua 5.4+
-local select, type, tostring, xpcall, pcall, require = select, type, tostring, xpcall, pcall, require
+local select, type, xpcall, pcall, require = select, type, xpcall, pcall, require
 local unpack = table.unpack
 local millis, receive = rtos.millis, rtos.receive
 local push, pop = heap.push, heap.pop
@@ -59,7 +58,7 @@ local handles = {} -- [co] = handle, for tasks started with sys.task or sys.ever
 -- `trace(kind, name, start_us, duration_us)` is the trace hook, `task(co)` is told of
 -- every new task, `receive(id, ...)` of every message rtos.receive returns (a
 -- recorder's tap, sys.setReceiveTap).
-local hooks = { resume = co_resume }
+local hooks = { resume = coroutine.resume }
 -- The counters behind sys.stats() (sys/observe.lua).
 local count = {
     tasks_live = 0, tasks_created = 0, tasks_ended = 0, task_errors = 0, callback_errors = 0,
@@ -142,9 +141,6 @@ local call = core.call
 -- earlier than the turn's start, so it comes out after everything that was due when
 -- the turn began: the loop stops there, and it runs in a later turn.
 local turn_seq = 0
--- Seqs are renumbered between turns once they pass this, so they stay below 2^30
--- and compare right (sys/heap.lua).
-local RENUMBER_AT = HALF >> 1
 
 -- An entry (s, item) is live while its owner holds s: `tasks[item] == s` for a task,
 -- `item.seq == s` for a timer (a table, never a key of `tasks`). The test is written
@@ -278,7 +274,7 @@ local running_task = core.running_task
 --- unnamed task.
 ---@return thread
 function core.new_task(name, fn)
-    local co = co_create(fn)
+    local co = coroutine.create(fn)
     if hooks.task then hooks.task(co) end
     if hooks.trace then core.traced_fns[co] = fn end
     tasks[co] = false
@@ -337,10 +333,6 @@ end
 -- Published messages wait in one flat array, [count][topic][arg1..argN] each, read
 -- from `mq_head` and written at `mq_tail`: O(1) per message, no table per message.
 local mq, mq_head, mq_tail = {}, 1, 1
--- How far past what was queued when a delivery began (in slots: a message takes two
--- and one per argument) it goes on delivering what is published meanwhile: 64 to 128
--- messages, as many as a turn's due work (TURN_BUDGET).
-local CHAIN_SLOTS = 256
 
 -- subs[topic] is the list of subscribers in subscription order. A message goes to the
 -- list as it was when its delivery began, as in LuatOS (which copies the list first):
@@ -472,7 +464,10 @@ local function dispatch()
     -- being delivered: the nested dispatch delivers what was published since, and
     -- leaves the queue's indices to the outer one, which still reads its message.
     local outer = core.delivering
-    local chain_end = mq_tail + CHAIN_SLOTS
+    -- What is published meanwhile is delivered up to 256 slots past what was queued (a
+    -- message takes two and one per argument): 64 to 128 messages, about as many as a
+    -- turn's due work (TURN_BUDGET).
+    local chain_end = mq_tail + 256
     while mq_head < mq_tail and mq_head < chain_end do
         local q, h = mq, mq_head
         local n, topic = q[h], q[h + 1]
@@ -531,8 +526,9 @@ local function dispatch()
     if mq_head == mq_tail then
         if mq_tail > BURST then mq = {} end
         mq_head, mq_tail = 1, 1
-    elseif mq_head > BURST then -- what a chain left: moved to the front, so the indices stay small
-        mq_tail, mq_head = later("sys.upkeep", "to_front", mq, mq_head, mq_tail), 1
+    else -- what a chain left: moved to the front, nils over the rest
+        table.move(mq, mq_head, mq_tail + mq_head - 2, 1)
+        mq_head, mq_tail = 1, mq_tail - mq_head + 1
     end
 end
 
@@ -610,7 +606,9 @@ end
 --- One turn of the loop (LuatOS's sys.safeRun): returns "idle" or "stop" when the loop
 --- is to end, else nothing.
 function core.turn()
-    if heap.seq >= RENUMBER_AT then later("sys.upkeep", "renumber") end
+    -- Seqs are renumbered between turns once they pass 2^29, so they stay below 2^30
+    -- and compare right (sys/heap.lua).
+    if heap.seq >= HALF >> 1 then later("sys.upkeep", "renumber") end
     turn_seq = heap.seq
     local now = millis()
     dispatch()

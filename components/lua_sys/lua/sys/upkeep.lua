@@ -1,8 +1,7 @@
 -- The runtime's rare upkeep, loaded the first time some is due (sys/core.lua): the
 -- deadline heap's (dropping stale entries once they are the majority, renumbering seqs
 -- before they grow too large to compare: sys/heap.lua), and giving back what a burst
--- left in the core's tables (a table's hash part never shrinks when keys are removed)
--- and keeping the message queue's indices small;
+-- left in the core's tables (a table's hash part never shrinks when keys are removed);
 -- and the walk over the heap's live entries that compaction and sys.describe share.
 
 local core = require "sys.core"
@@ -76,15 +75,6 @@ function upkeep.copy(t)
     local fresh = {}
     for key, value in pairs(t) do fresh[key] = value end
     return fresh
-end
-
---- Moves what is left in a message queue, from `head` to before `tail`, to its front
---- (sys/core.lua's dispatch, after a chain of messages ran out of its budget); returns
---- the new tail.
-function upkeep.to_front(q, head, tail)
-    local moved = head - 1
-    for i = head, tail - 1 do q[i - moved], q[i] = q[i], nil end
-    return tail - moved
 end
 
 return upkeep
