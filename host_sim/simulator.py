@@ -35,19 +35,19 @@ INTERRUPTED = "interrupted"
 _UNCAPPED = 1 << 40
 LUA_VERSIONS = {"5.3": lupa.lua53, "5.4": lupa.lua54, "5.5": lupa.lua55}
 
-# Loads the runtime (boot.lua sets the globals `log` and `sys`), lets the host set it
-# up (trace, watchdog) and runs the script; returns true, or false, a traceback and
-# whether it was the runtime that failed to load.
+# Loads the runtime (boot.lua sets the globals `log` and `sys`), tells the host it is
+# loaded, lets the host set it up (trace, watchdog) and runs the script; returns true,
+# or false and a traceback.
 _RUN_SCRIPT = """
 local path, setup, loaded = ...
 local ok, err = xpcall(require, debug.traceback, "boot")
-if not ok then return false, err, true end
+if not ok then return false, err end
 loaded()
 setup(sys)
 local chunk, load_error = loadfile(path)
-if not chunk then return false, load_error, false end
+if not chunk then return false, load_error end
 local ran, run_error = xpcall(chunk, debug.traceback)
-return ran, run_error, false
+return ran, run_error
 """
 
 
@@ -235,12 +235,12 @@ class Simulator:
         loaded = []
         try:
             run_script, setup = self._load_host(script)
-            ok, err, loading = run_script(str(script).encode(), setup, lambda: loaded.append(True))
+            ok, err = run_script(str(script).encode(), setup, lambda: loaded.append(True))
         except self._lupa.LuaMemoryError:
             if not loaded:
                 raise MemoryLimitTooSmall(self.memory_limit // 1024) from None
-            ok, err, loading = False, b"not enough memory: the memory limit was reached outside any task", False
-        if loading and self.memory_limit and b"not enough memory" in err:
+            ok, err = False, b"not enough memory: the memory limit was reached outside any task"
+        if not ok and not loaded and self.memory_limit and b"not enough memory" in err:
             raise MemoryLimitTooSmall(self.memory_limit // 1024)
         if not ok:
             text = err.decode("utf-8", "replace") if isinstance(err, bytes) else str(err)
