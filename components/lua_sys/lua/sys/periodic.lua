@@ -76,10 +76,12 @@ function sys.every(ms, fn, options, ...)
     if type(options) ~= "table" then later("sys.check", "fail", "sys.every", 3, "options", "be a table or nil", options, 3) end
     local task_options = {}
     for key, value in pairs(options) do
-        if key ~= "policy" and not tasks.HANDLE_OPTIONS[key] then
-            later("sys.check", "fail", "sys.every", 3, "options." .. tostring(key), "be a known option", value, 3)
+        if key ~= "policy" then
+            if not tasks.HANDLE_OPTIONS[key] then
+                later("sys.check", "fail", "sys.every", 3, "options." .. tostring(key), "be a known option", value, 3)
+            end
+            task_options[key] = value
         end
-        if key ~= "policy" then task_options[key] = value end
     end
     local policy = options.policy or "rate"
     if not POLICIES[policy] then later("sys.check", "fail", "sys.every", 3, "options.policy", 'be "rate" or "delay"', policy, 3) end
